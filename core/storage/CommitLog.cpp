@@ -1,0 +1,302 @@
+// CommitLog: open/close, appends, random reads, truncation and stats. See CommitLogImpl.h for the locking.
+
+#include "depot/storage/CommitLog.h"
+
+#include <algorithm>
+
+#include "storage/CommitLogImpl.h"
+#include "storage/RecordFormat.h"
+#include "storage/SegmentReader.h"
+
+namespace depot::storage {
+
+CommitLog::CommitLog(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
+
+Result<std::unique_ptr<CommitLog>> CommitLog::open(const std::string& dir, CommitLogOptions options) {
+    if (options.segmentSize < kSegmentHeaderSize + kFrameHeaderSize + 1)
+        return Status::invalidArgument("segment size " + std::to_string(options.segmentSize) + " is too small");
+    auto impl = std::make_unique<Impl>();
+    impl->dir = dir;
+    impl->options = options;
+    impl->options.maxPayload = static_cast<uint32_t>(std::min<uint64_t>(
+        options.maxPayload, options.segmentSize - kSegmentHeaderSize - kFrameHeaderSize));
+    impl->fs = options.fileSystem ? options.fileSystem : &FileSystem::posix();
+    Status recovered = impl->recover();
+    if (!recovered.isOk())
+        return Status(recovered.code(), "open commit log " + dir + ": " + recovered.message());
+    impl->startThreads();
+    return std::unique_ptr<CommitLog>(new CommitLog(std::move(impl)));
+}
+
+CommitLog::~CommitLog() {
+    if (!m_impl)
+        return;
+    std::lock_guard appendLock(m_impl->appendMutex);
+    m_impl->stopThreads();  // the flusher syncs everything written before it exits
+    bool clean;
+    uint64_t end;
+    uint64_t round;
+    {
+        std::lock_guard lock(m_impl->mutex);
+        clean = m_impl->failure.isOk() && m_impl->durable.load() == m_impl->written;
+        end = m_impl->written;
+        round = m_impl->generation;
+    }
+    if (clean && end > m_impl->checkpoint)
+        m_impl->writeCheckpoint(end, round);
+}
+
+std::string CommitLog::Impl::sparePath() const {
+    return dir + "/" + format::kSpareName;
+}
+
+void CommitLog::Impl::failLocked(const Status& status) {
+    if (failure.isOk())
+        failure = status;
+    durableChanged.notify_all();
+    flusherWake.notify_all();
+}
+
+std::shared_ptr<Segment> CommitLog::Impl::segmentAt(uint64_t offset) const {
+    auto it = std::upper_bound(segments.begin(), segments.end(), offset,
+                               [](uint64_t value, const auto& segment) { return value < segment->baseOffset(); });
+    return it == segments.begin() ? nullptr : *std::prev(it);
+}
+
+const CorruptRange* CommitLog::Impl::quarantinedAt(uint64_t offset) const {
+    for (const CorruptRange& range : quarantine) {
+        if (offset >= range.begin && offset < range.end)
+            return &range;
+    }
+    return nullptr;
+}
+
+void CommitLog::Impl::addQuarantine(CorruptRange range) const {
+    for (const CorruptRange& known : quarantine) {
+        if (known.begin <= range.begin && range.end <= known.end)
+            return;
+    }
+    quarantine.push_back(std::move(range));
+}
+
+Result<std::shared_ptr<Segment>> CommitLog::Impl::takeSpare(uint64_t baseOffset) {
+    std::unique_lock lock(mutex);
+    spareChanged.wait(lock, [this] { return spareReady || !spareWanted || !preallocator.joinable(); });
+    bool ready = spareReady;
+    spareReady = false;
+    lock.unlock();
+    if (!ready)
+        DEPOT_RETURN_IF_ERROR(prepareSpareFile(*fs, sparePath(), options.segmentSize));
+    Result<std::shared_ptr<Segment>> segment = activateSpare(*fs, dir, sparePath(), baseOffset, options.segmentSize);
+    if (options.preallocateAhead) {
+        lock.lock();
+        spareWanted = true;
+        spareChanged.notify_all();
+    }
+    return segment;
+}
+
+Result<std::shared_ptr<Segment>> CommitLog::Impl::segmentForAppend(uint64_t batchBytes) {
+    std::shared_ptr<Segment> active;
+    uint64_t position;
+    {
+        std::lock_guard lock(mutex);
+        active = segments.back();
+        position = written;
+    }
+    if (position + batchBytes <= active->limitOffset())
+        return active;
+    // Nothing is written when the next segment cannot be made: the log stays writable (NoSpace is retryable).
+    Result<std::shared_ptr<Segment>> next = takeSpare(position);
+    if (!next)
+        return next.status();
+    std::lock_guard lock(mutex);
+    active->seal(position);
+    segments.push_back(*next);
+    directoryDirty = true;
+    return *next;
+}
+
+namespace {
+
+Status validateBatch(std::span<const RecordView> records, uint32_t maxPayload, uint64_t capacity, uint64_t& bytes) {
+    if (records.empty())
+        return Status::invalidArgument("append of an empty batch");
+    bytes = 0;
+    for (const RecordView& record : records) {
+        if (record.type == 0 || record.type > kMaxRecordType)
+            return Status::invalidArgument("record type " + std::to_string(record.type) + " is outside 1..127");
+        if (record.payload.size() > maxPayload)
+            return Status::tooLarge("record of " + std::to_string(record.payload.size()) +
+                                    " bytes exceeds the maximum payload of " + std::to_string(maxPayload));
+        bytes += kFrameHeaderSize + record.payload.size();
+    }
+    if (bytes > capacity)
+        return Status::tooLarge("batch of " + std::to_string(bytes) + " bytes does not fit in one segment (" +
+                                std::to_string(capacity) + " bytes)");
+    return Status::ok();
+}
+
+std::string encodeBatch(std::span<const RecordView> records, uint64_t bytes) {
+    std::string buffer(bytes, '\0');
+    char* out = buffer.data();
+    for (size_t i = 0; i < records.size(); ++i) {
+        uint8_t typeByte = records[i].type | (i + 1 < records.size() ? format::kContinuesBit : 0);
+        format::encodeFrameHeader(out, typeByte, records[i].payload);
+        std::copy(records[i].payload.begin(), records[i].payload.end(), out + kFrameHeaderSize);
+        out += kFrameHeaderSize + records[i].payload.size();
+    }
+    return buffer;
+}
+
+}  // namespace
+
+Result<CommitLog::Appended> CommitLog::append(std::span<const RecordView> records, Durability durability) {
+    Impl& d = *m_impl;
+    uint64_t bytes = 0;
+    DEPOT_RETURN_IF_ERROR(validateBatch(records, d.options.maxPayload, d.options.segmentSize - kSegmentHeaderSize, bytes));
+    std::string buffer = encodeBatch(records, bytes);
+
+    std::lock_guard appendLock(d.appendMutex);
+    {
+        std::lock_guard lock(d.mutex);
+        if (!d.failure.isOk())
+            return Status::readOnly("commit log is read-only after an earlier failure (" + d.failure.toString() + ")");
+        if (d.stopping)
+            return Status::closed("commit log is closed");
+    }
+    Result<std::shared_ptr<Segment>> segment = d.segmentForAppend(bytes);
+    if (!segment)
+        return segment.status();
+    const uint64_t first = d.written;  // only appenders change it, and we hold appendMutex
+    Status status = writeFully((*segment)->file(), (*segment)->filePosition(first), buffer.data(), buffer.size());
+
+    std::lock_guard lock(d.mutex);
+    ++d.counters.writeCalls;
+    if (!status.isOk()) {
+        // Some of the batch may be in the page cache: nothing past the durable offset can be vouched for again.
+        d.failLocked(status);
+        return status;
+    }
+    Appended appended;
+    appended.offsets.reserve(records.size());
+    uint64_t offset = first;
+    for (const RecordView& record : records) {
+        appended.offsets.push_back(offset);
+        offset += kFrameHeaderSize + record.payload.size();
+    }
+    d.written = appended.endOffset = offset;
+    d.counters.appendedRecords += records.size();
+    ++d.counters.appendedBatches;
+    if (durability == Durability::Sync)
+        d.syncWanted = std::max(d.syncWanted, offset);
+    d.flusherWake.notify_one();
+    return appended;
+}
+
+uint64_t CommitLog::writtenOffset() const {
+    std::lock_guard lock(m_impl->mutex);
+    return m_impl->written;
+}
+
+uint64_t CommitLog::durableOffset() const {
+    return m_impl->durable.load();
+}
+
+uint64_t CommitLog::startOffset() const {
+    std::lock_guard lock(m_impl->mutex);
+    return m_impl->segments.front()->baseOffset();
+}
+
+Status CommitLog::waitDurable(uint64_t end, std::chrono::milliseconds timeout) {
+    Impl& d = *m_impl;
+    std::unique_lock lock(d.mutex);
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    d.durableChanged.wait_until(lock, deadline,
+                                [&] { return d.durable.load() >= end || !d.failure.isOk() || d.stopping; });
+    if (d.durable.load() >= end)
+        return Status::ok();
+    if (!d.failure.isOk())
+        return d.failure;
+    if (d.stopping)
+        return Status::closed("commit log closed before offset " + std::to_string(end) + " was durable");
+    return Status::timedOut("offset " + std::to_string(end) + " not durable within " +
+                            std::to_string(timeout.count()) + " ms");
+}
+
+Status CommitLog::flush() {
+    uint64_t target;
+    {
+        std::lock_guard lock(m_impl->mutex);
+        target = m_impl->written;
+        m_impl->syncWanted = std::max(m_impl->syncWanted, target);
+    }
+    m_impl->flusherWake.notify_one();
+    return waitDurable(target);
+}
+
+void CommitLog::setDurableListener(DurableListener listener) {
+    std::lock_guard lock(m_impl->mutex);
+    m_impl->listener = std::move(listener);
+}
+
+Result<Record> CommitLog::read(uint64_t offset) const {
+    const Impl& d = *m_impl;
+    std::shared_ptr<Segment> segment;
+    uint64_t limit;
+    {
+        std::lock_guard lock(d.mutex);
+        if (offset < d.segments.front()->baseOffset() || offset >= d.written)
+            return Status::notFound("no record at offset " + std::to_string(offset) + " (log holds " +
+                                    std::to_string(d.segments.front()->baseOffset()) + ".." +
+                                    std::to_string(d.written) + ")");
+        if (const CorruptRange* range = d.quarantinedAt(offset))
+            return Status::corruption("offset " + std::to_string(offset) + " is in a quarantined range of " +
+                                      range->segment + ": " + range->reason);
+        segment = d.segmentAt(offset);
+        limit = segment->sealed() ? segment->sealedEnd() : d.written;
+    }
+    SegmentReader reader(segment, limit, d.options.maxPayload, 4096);
+    Result<SegmentReader::Frame> frame = reader.frameAt(offset);
+    if (!frame)
+        return frame.status();
+    if (frame->kind == SegmentReader::Kind::Record)
+        return Record{offset, frame->header.type(), std::string(frame->payload)};
+    std::string problem = frame->kind == SegmentReader::Kind::Invalid ? frame->problem : "no record header";
+    Result<SegmentReader::BadRange> bad = reader.badRange(offset, *frame);
+    std::lock_guard lock(d.mutex);
+    if (bad)
+        d.addQuarantine({bad->begin, bad->end, segment->name(), problem + " at offset " + std::to_string(offset)});
+    return Status::corruption(segment->name() + ": " + problem + " at offset " + std::to_string(offset));
+}
+
+CommitLogStats CommitLog::stats() const {
+    const Impl& d = *m_impl;
+    std::lock_guard lock(d.mutex);
+    CommitLogStats stats = d.counters;
+    stats.startOffset = d.segments.front()->baseOffset();
+    stats.writtenOffset = d.written;
+    stats.durableOffset = d.durable.load();
+    stats.segmentCount = d.segments.size();
+    for (const auto& segment : d.segments)
+        stats.bytesOnDisk += segment->fileSize();
+    stats.quarantined = d.quarantine;
+    stats.readOnly = !d.failure.isOk();
+    stats.failure = d.failure.isOk() ? std::string() : d.failure.toString();
+    return stats;
+}
+
+const RecoveryReport& CommitLog::recoveryReport() const {
+    return m_impl->recovery;
+}
+
+Status CommitLog::failure() const {
+    std::lock_guard lock(m_impl->mutex);
+    return m_impl->failure;
+}
+
+const std::string& CommitLog::directory() const {
+    return m_impl->dir;
+}
+
+}  // namespace depot::storage

@@ -1,0 +1,75 @@
+#pragma once
+// The shared state behind CommitLog, used by CommitLog.cpp (appends, reads), Recovery.cpp (open),
+// Flusher.cpp (fdatasync and preallocation threads) and CommitLogCursor.cpp.
+//
+// Locking: appendMutex serializes writers (append, truncateAfter, dropBefore, close) and is held across
+// file writes; mutex guards every field below it and is never held across a sync. Lock order: appendMutex,
+// then mutex.
+
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "depot/storage/CommitLog.h"
+#include "storage/Segment.h"
+
+namespace depot::storage {
+
+struct CommitLog::Impl {
+    std::string dir;
+    CommitLogOptions options;
+    FileSystem* fs = nullptr;
+    RecoveryReport recovery;
+
+    std::mutex appendMutex;
+    std::mutex checkpointMutex;  // serializes checkpoint writes with truncateAfter; taken before mutex
+
+    mutable std::mutex mutex;
+    std::vector<std::shared_ptr<Segment>> segments;  // ascending base offsets, contiguous; the last is active
+    uint64_t written = 0;
+    std::atomic<uint64_t> durable{0};
+    uint64_t syncWanted = 0;      // a Sync append wants durable >= this
+    uint64_t generation = 0;      // bumped by truncateAfter: a sync round started before it must not count
+    uint64_t checkpoint = 0;      // last checkpoint written
+    bool directoryDirty = false;  // a segment was created or removed since the last directory sync
+    Status failure;               // non-OK: read-only
+    bool failureReported = false;  // the listener was told
+    bool stopping = false;
+    mutable std::vector<CorruptRange> quarantine;
+    CommitLogStats counters;  // the counting fields only; the rest is filled in by stats()
+    DurableListener listener;
+
+    std::condition_variable flusherWake;
+    std::condition_variable durableChanged;
+    std::thread flusher;
+
+    bool spareReady = false;
+    bool spareWanted = false;
+    std::condition_variable spareChanged;
+    std::thread preallocator;
+
+    // Recovery.cpp
+    Status recover();
+    // Flusher.cpp
+    void startThreads();
+    void stopThreads();
+    void flusherLoop();
+    void preallocatorLoop();
+    void syncRound(std::unique_lock<std::mutex>& lock);
+    // Writes the checkpoint unless truncateAfter ran since `round` (the generation the offset was taken in).
+    void writeCheckpoint(uint64_t offset, uint64_t round);
+    // CommitLog.cpp
+    Result<std::shared_ptr<Segment>> segmentForAppend(uint64_t batchBytes);
+    Result<std::shared_ptr<Segment>> takeSpare(uint64_t baseOffset);
+    void failLocked(const Status& status);  // requires mutex
+    std::shared_ptr<Segment> segmentAt(uint64_t offset) const;  // requires mutex
+    uint64_t dataEnd(size_t index) const;                        // requires mutex
+    const CorruptRange* quarantinedAt(uint64_t offset) const;   // requires mutex
+    void addQuarantine(CorruptRange range) const;               // requires mutex
+    std::string sparePath() const;
+};
+
+}  // namespace depot::storage
