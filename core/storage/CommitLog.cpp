@@ -72,9 +72,13 @@ const CorruptRange* CommitLog::Impl::quarantinedAt(uint64_t offset) const {
 }
 
 void CommitLog::Impl::addQuarantine(CorruptRange range) const {
-    for (const CorruptRange& known : quarantine) {
-        if (known.begin <= range.begin && range.end <= known.end)
+    // Overlapping findings (a reader saw one record, a cursor its whole batch) become one range.
+    for (CorruptRange& known : quarantine) {
+        if (range.begin < known.end && known.begin < range.end) {
+            known.begin = std::min(known.begin, range.begin);
+            known.end = std::max(known.end, range.end);
             return;
+        }
     }
     quarantine.push_back(std::move(range));
 }

@@ -48,8 +48,12 @@ bool allZero(const char* data, size_t size) {
 
 // Scans records from `from`. Returns where the log's valid data ends in this segment: for the tail segment the
 // end of its last complete batch; for a sealed one its limit. Corruption is added to `report`.
+// In the tail, the end of the data (a zero header, the end of the file, an invalid record nothing valid follows)
+// is a torn write only at or after the checkpoint: the checkpoint vouches that everything before it was synced,
+// so damage there is corruption, quarantined to the end of the segment (appends go on in a new one).
 Result<uint64_t> scanSegment(SegmentReader& reader, uint64_t from, bool tail, uint64_t checkpoint,
                              RecoveryReport& report) {
+    const Segment& segment = reader.segment();
     uint64_t position = from;
     uint64_t batchStart = from;
     for (;;) {
@@ -66,17 +70,19 @@ Result<uint64_t> scanSegment(SegmentReader& reader, uint64_t from, bool tail, ui
         }
         bool endOfData = frame->kind == SegmentReader::Kind::Limit ||
                          (tail && frame->kind == SegmentReader::Kind::Zero);
-        if (endOfData && (tail || batchStart == position))
+        if (endOfData && (tail ? position >= checkpoint : batchStart == position))
             return batchStart;  // in the tail, an unfinished batch is a torn write: dropped
-        if (frame->kind == SegmentReader::Kind::Limit)
-            frame->problem = "batch cut short by the end of the segment";
         Result<SegmentReader::BadRange> bad = reader.badRange(batchStart, *frame);
         if (!bad)
             return bad.status();
         if (tail && !bad->resynced && frame->offset >= checkpoint)
             return batchStart;  // torn write: nothing valid follows it
-        std::string problem = frame->kind == SegmentReader::Kind::Zero ? "zeroed record header" : frame->problem;
-        report.corrupt.push_back({bad->begin, bad->end, reader.segment().name(),
+        if (tail && !bad->resynced)
+            bad->end = segment.limitOffset();
+        std::string problem = frame->kind == SegmentReader::Kind::Zero    ? "zeroed record header"
+                              : frame->kind == SegmentReader::Kind::Limit ? "records cut short by the end of the file"
+                                                                          : frame->problem;
+        report.corrupt.push_back({bad->begin, bad->end, segment.name(),
                                   problem + " at offset " + std::to_string(frame->offset)});
         if (bad->end >= reader.limit())
             return tail ? bad->end : reader.limit();
@@ -179,7 +185,8 @@ Status CommitLog::Impl::recover() {
             return fileLength.status();
         uint64_t physicalEnd = segment.baseOffset() + (std::max(*fileLength, uint64_t(kSegmentHeaderSize)) - kSegmentHeaderSize);
         uint64_t limit = tail ? std::min(segment.limitOffset(), physicalEnd) : segment.sealedEnd();
-        uint64_t from = std::max(checkpointOffset, segment.baseOffset());
+        // The tail is always scanned whole: it is where torn writes are, and at most one segment long.
+        uint64_t from = tail ? segment.baseOffset() : std::max(checkpointOffset, segment.baseOffset());
         if (!tail && limit <= checkpointOffset)
             continue;
         if (!tail && limit > std::min(segment.limitOffset(), physicalEnd)) {

@@ -1,0 +1,24 @@
+#pragma once
+// Helpers for tests that damage commit log files on purpose: where a record's bytes live, bit flips, copies.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace depot::test {
+
+struct SegmentFileInfo {
+    uint64_t baseOffset = 0;
+    std::string path;
+};
+
+// The *.seg files of a log directory in offset order.
+std::vector<SegmentFileInfo> segmentFiles(const std::string& logDir);
+// The segment file holding `offset` and the byte position of that offset inside it (64-byte header first).
+SegmentFileInfo segmentHolding(const std::string& logDir, uint64_t offset, uint64_t* filePosition);
+void flipBit(const std::string& path, uint64_t position, int bit);
+void zeroFrom(const std::string& path, uint64_t position);  // zeros from position to the end of the file
+void truncateFile(const std::string& path, uint64_t size);
+void copyDirectory(const std::string& from, const std::string& to);
+
+}  // namespace depot::test
