@@ -1,8 +1,8 @@
 #include "depot/BuildInfo.h"
 
-#include <nlohmann/json_fwd.hpp>
 #include <sqlite3.h>
 #include <zmq.h>
+#include <nlohmann/json_fwd.hpp>
 
 #ifndef DEPOT_VERSION
 #error "DEPOT_VERSION must be defined by the build (core/CMakeLists.txt)"

@@ -213,8 +213,6 @@ Status CommitLog::Impl::recover() {
         // After a kill -9 the page cache may hold bytes no fdatasync covered yet: sync before calling them durable.
         DEPOT_RETURN_IF_ERROR(segment.file().sync());
     }
-    quarantine = recovery.corrupt;
-
     if (segments.empty()) {
         Status prepared = prepareSpareFile(*fs, sparePath(), options.segmentSize);
         DEPOT_RETURN_IF_ERROR(prepared);
@@ -226,6 +224,13 @@ Status CommitLog::Impl::recover() {
         written = nextBase;
         directoryDirty = true;
     }
+    // A range past the recovered end (a trailing segment set aside) held nothing that can be served: it stays
+    // in the report, but its offsets are free for new records.
+    for (const CorruptRange& range : recovery.corrupt) {
+        if (range.begin < written)
+            quarantine.push_back(range);
+    }
+
     if (directoryDirty)
         DEPOT_RETURN_IF_ERROR(fs->syncDirectory(dir));
     directoryDirty = false;

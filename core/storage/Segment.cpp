@@ -43,15 +43,23 @@ Status prepareSpareFile(FileSystem& fs, const std::string& path, uint64_t fileSi
 
 Result<std::shared_ptr<Segment>> activateSpare(FileSystem& fs, const std::string& dir, const std::string& sparePath,
                                                uint64_t baseOffset, uint64_t fileSize) {
+    // Header first, synced, then the rename: a segment name that is durable always has a durable header, so
+    // recovery never has to guess whether a headerless segment is a crashed roll or damage.
+    {
+        Result<std::unique_ptr<File>> spare = fs.open(sparePath, FileSystem::OpenMode::ReadWrite);
+        if (!spare)
+            return spare.status();
+        char header[kSegmentHeaderSize];
+        format::encodeSegmentHeader(header, {baseOffset, fileSize});
+        DEPOT_RETURN_IF_ERROR(writeFully(**spare, 0, header, sizeof header));
+        DEPOT_RETURN_IF_ERROR((*spare)->sync());
+    }
     std::string name = format::segmentFileName(baseOffset);
     std::string path = dir + "/" + name;
     DEPOT_RETURN_IF_ERROR(fs.rename(sparePath, path));
     Result<std::unique_ptr<File>> file = fs.open(path, FileSystem::OpenMode::ReadWrite);
     if (!file)
         return file.status();
-    char header[kSegmentHeaderSize];
-    format::encodeSegmentHeader(header, {baseOffset, fileSize});
-    DEPOT_RETURN_IF_ERROR(writeFully(**file, 0, header, sizeof header));
     return std::make_shared<Segment>(baseOffset, fileSize, name, std::shared_ptr<File>(std::move(*file)));
 }
 

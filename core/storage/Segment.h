@@ -45,8 +45,8 @@ private:
 // disk cannot hold it; the partial file is removed.
 Status prepareSpareFile(FileSystem& fs, const std::string& path, uint64_t fileSize);
 
-// Turns the spare at `sparePath` into the segment starting at `baseOffset`: writes the header and renames it.
-// The header and the rename become durable with the log's next data sync and directory sync.
+// Turns the spare at `sparePath` into the segment starting at `baseOffset`: writes and syncs the header, then
+// renames it. The rename becomes durable with the log's next directory sync.
 Result<std::shared_ptr<Segment>> activateSpare(FileSystem& fs, const std::string& dir, const std::string& sparePath,
                                                uint64_t baseOffset, uint64_t fileSize);
 

@@ -109,9 +109,9 @@ public:
     };
     // Appends the records as one atomic batch (one write call; recovery keeps all of it or none of it) and
     // returns their offsets. A batch never spans two segments, so it must fit in one.
-    // Errors: InvalidArgument (bad type, empty batch), TooLarge, ReadOnly (an earlier failure), NoSpace (the next
-    // segment could not be allocated: nothing was written, the log stays writable), IoError/NoSpace from the
-    // write itself (the log turns read-only).
+    // Errors: InvalidArgument (bad type, empty batch), TooLarge, ReadOnly (an earlier failure); NoSpace or
+    // IoError while preparing the next segment (nothing was written: only this append fails, the log stays
+    // writable); IoError or NoSpace from the write itself (the log turns read-only).
     Result<Appended> append(std::span<const RecordView> records, Durability durability = Durability::Sync);
 
     uint64_t writtenOffset() const;
