@@ -116,6 +116,38 @@ Result<uint64_t> wipeStaleTail(Segment& segment, uint64_t validEnd, uint64_t fil
     return lastDirty - start;
 }
 
+// A crash can leave several segments rolled into after the last sync: a directory fsync made their names durable
+// (it covers every rename so far) but none of their records. Such a trailing segment holds no valid first record
+// (zeros, or a torn record nothing valid follows); it is removed so the torn tail is cut where it really is.
+Result<size_t> removeCrashedRolls(FileSystem& fs, const std::string& dir,
+                                  std::vector<std::shared_ptr<Segment>>& segments, uint32_t maxPayload) {
+    size_t removed = 0;
+    while (segments.size() > 1) {
+        std::shared_ptr<Segment> last = segments.back();
+        Result<uint64_t> length = last->file().size();
+        if (!length)
+            return length.status();
+        uint64_t physicalEnd = last->baseOffset() + (std::max(*length, uint64_t(kSegmentHeaderSize)) - kSegmentHeaderSize);
+        SegmentReader reader(last, std::min(last->limitOffset(), physicalEnd), maxPayload);
+        Result<SegmentReader::Frame> first = reader.frameAt(last->baseOffset());
+        if (!first)
+            return first.status();
+        if (first->kind == SegmentReader::Kind::Record)
+            return removed;
+        if (first->kind == SegmentReader::Kind::Invalid) {
+            Result<SegmentReader::BadRange> bad = reader.badRange(last->baseOffset(), *first);
+            if (!bad)
+                return bad.status();
+            if (bad->resynced)
+                return removed;  // valid records follow: damage, not a crashed roll; the tail scan reports it
+        }
+        segments.pop_back();
+        DEPOT_RETURN_IF_ERROR(fs.remove(dir + "/" + last->name()));
+        ++removed;
+    }
+    return removed;
+}
+
 }  // namespace
 
 Status CommitLog::Impl::recover() {
@@ -167,6 +199,11 @@ Status CommitLog::Impl::recover() {
         if (!last)
             segments.back()->seal((*files)[i + 1].base);
     }
+    Result<size_t> crashedRolls = removeCrashedRolls(*fs, dir, segments, options.maxPayload);
+    if (!crashedRolls)
+        return crashedRolls.status();
+    recovery.removedEmptySegments = *crashedRolls;
+    directoryDirty = directoryDirty || *crashedRolls > 0;
     if (!segments.empty() && segments.back()->sealed())
         segments.back()->unseal();  // the files after it were set aside or removed
 

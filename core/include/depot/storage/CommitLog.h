@@ -65,6 +65,7 @@ struct RecoveryReport {
     uint64_t scannedRecords = 0;
     uint64_t truncatedBytes = 0;  // torn tail removed from the last segment (incomplete records and batches)
     bool zeroedStaleTail = false;  // unsynced bytes beyond the tail were wiped so they can never resurface
+    size_t removedEmptySegments = 0;  // segments rolled into just before a crash, none of whose records survived
     std::vector<CorruptRange> corrupt;  // found while scanning
     std::chrono::microseconds elapsed{0};
 };
