@@ -39,10 +39,10 @@ CommitLog::~CommitLog() {
     {
         std::lock_guard lock(m_impl->mutex);
         clean = m_impl->failure.isOk() && m_impl->durable.load() == m_impl->written;
-        end = m_impl->written;
+        end = m_impl->checkpointCeiling(m_impl->written);
         round = m_impl->generation;
     }
-    if (clean && end > m_impl->checkpoint)
+    if (clean && end != m_impl->checkpoint)
         m_impl->writeCheckpoint(end, round);
 }
 
@@ -81,6 +81,14 @@ void CommitLog::Impl::addQuarantine(CorruptRange range) const {
         }
     }
     quarantine.push_back(std::move(range));
+}
+
+uint64_t CommitLog::Impl::checkpointCeiling(uint64_t wanted) const {
+    for (const CorruptRange& range : quarantine) {
+        std::shared_ptr<Segment> holding = segmentAt(range.begin);
+        wanted = std::min(wanted, holding ? holding->baseOffset() : range.begin);
+    }
+    return wanted;
 }
 
 Result<std::shared_ptr<Segment>> CommitLog::Impl::takeSpare(uint64_t baseOffset) {

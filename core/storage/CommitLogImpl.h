@@ -69,6 +69,8 @@ struct CommitLog::Impl {
     uint64_t dataEnd(size_t index) const;                        // requires mutex
     const CorruptRange* quarantinedAt(uint64_t offset) const;   // requires mutex
     void addQuarantine(CorruptRange range) const;               // requires mutex
+    // The highest checkpoint that still makes the next open scan (and so report) every quarantined range.
+    uint64_t checkpointCeiling(uint64_t wanted) const;           // requires mutex
     std::string sparePath() const;
 };
 

@@ -106,8 +106,8 @@ void CommitLog::Impl::syncRound(std::unique_lock<std::mutex>& lock) {
     // A checkpoint at the start of the segment holding the durable end lets the next open skip the segments
     // before it. Written only when that segment changes, so at most once per segment.
     std::shared_ptr<Segment> holding = segmentAt(target - 1);  // null if dropBefore removed it meanwhile
-    uint64_t segmentStart = holding ? holding->baseOffset() : 0;
-    bool newCheckpoint = segmentStart > checkpoint;
+    uint64_t segmentStart = checkpointCeiling(holding ? holding->baseOffset() : 0);
+    bool newCheckpoint = segmentStart != checkpoint && (segmentStart > checkpoint || !quarantine.empty());
     DurableListener notify = listener;
     lock.unlock();
     if (newCheckpoint)

@@ -147,6 +147,13 @@ private slots:
         QCOMPARE(next, scan.records.size());
         QCOMPARE(log->stats().quarantined.size(), size_t(1));
         QVERIFY(log->read(m_written.back().offset).isOk());
+
+        // Once found, the damage is reported by every later open too, not only when something reads it.
+        log.reset();
+        log = openLog(copy.path());
+        QCOMPARE(log->recoveryReport().corrupt.size(), size_t(1));
+        QCOMPARE(log->recoveryReport().corrupt[0].begin, range.begin);
+        QCOMPARE(log->stats().quarantined.size(), size_t(1));
     }
 
     void testUnreadableSegmentHeaderSetsTheFileAsideAndServesTheRest() {

@@ -60,7 +60,10 @@ struct CorruptRange {
 };
 
 struct RecoveryReport {
-    uint64_t checkpointOffset = 0;  // scanning started here; data before it was verified on an earlier open
+    // Sealed segments wholly before it were not scanned (verified on an earlier open, and still verified on every
+    // read); the last segment is always scanned whole. A log that found corruption keeps its checkpoint before
+    // the damage, so every open reports it again.
+    uint64_t checkpointOffset = 0;
     uint64_t scannedBytes = 0;
     uint64_t scannedRecords = 0;
     uint64_t truncatedBytes = 0;  // torn tail removed from the last segment (incomplete records and batches)
