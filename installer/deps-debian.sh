@@ -10,7 +10,7 @@ packages=(
     # core
     libzmq3-dev cppzmq-dev libsqlite3-dev nlohmann-json3-dev
     # console
-    qt6-base-dev qt6-charts-dev libgl-dev
+    qt6-base-dev qt6-charts-dev libqt6opengl6-dev libgl-dev libxkbcommon-dev
     # tests: the Python protocol client, screenshots under Xvfb
     python3 python3-zmq xvfb xauth x11-apps imagemagick
     # profiling and benchmarks

@@ -1,0 +1,200 @@
+// depotd: the headless Depot process. Today it opens (and so recovers) the commit log in its data directory,
+// reports what recovery found, and holds the log open until SIGTERM or SIGINT. It does not listen on the
+// network yet.
+
+#include <pthread.h>
+#include <signal.h>
+
+#include <charconv>
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+#include "depot/BuildInfo.h"
+#include "depot/Result.h"
+#include "depot/Status.h"
+#include "depot/storage/CommitLog.h"
+
+namespace {
+
+constexpr int kExitError = 1;
+constexpr int kExitUsage = 2;
+constexpr const char* kUsage = "usage: depotd --data DIR [--segment-size BYTES] [--version] [--help]";
+
+struct Options {
+    std::string dataDir;
+    std::optional<uint64_t> segmentSize;
+    bool version = false;
+    bool help = false;
+};
+
+// "67108864", "64M", "1G": a positive byte count with an optional binary suffix K, M or G.
+std::optional<uint64_t> parseByteSize(std::string_view text) {
+    uint64_t value = 0;
+    const char* end = text.data() + text.size();
+    auto [rest, error] = std::from_chars(text.data(), end, value);
+    if (error != std::errc() || value == 0)
+        return std::nullopt;
+    int shift = 0;
+    if (rest != end) {
+        if (rest + 1 != end)
+            return std::nullopt;
+        switch (*rest) {
+            case 'K':
+            case 'k':
+                shift = 10;
+                break;
+            case 'M':
+            case 'm':
+                shift = 20;
+                break;
+            case 'G':
+            case 'g':
+                shift = 30;
+                break;
+            default:
+                return std::nullopt;
+        }
+    }
+    if (value > (UINT64_MAX >> shift))
+        return std::nullopt;
+    return value << shift;
+}
+
+depot::Result<Options> parseArguments(int argc, char** argv) {
+    Options options;
+    for (int i = 1; i < argc; ++i) {
+        const std::string_view arg = argv[i];
+        const bool hasValue = i + 1 < argc;
+        if (arg == "--help" || arg == "-h") {
+            options.help = true;
+        } else if (arg == "--version") {
+            options.version = true;
+        } else if (arg == "--data") {
+            if (!hasValue)
+                return depot::Status::invalidArgument("--data needs a directory");
+            options.dataDir = argv[++i];
+        } else if (arg == "--segment-size") {
+            if (!hasValue)
+                return depot::Status::invalidArgument("--segment-size needs a byte count");
+            options.segmentSize = parseByteSize(argv[++i]);
+            if (!options.segmentSize)
+                return depot::Status::invalidArgument("--segment-size: not a positive byte count: " +
+                                                      std::string(argv[i]));
+        } else {
+            return depot::Status::invalidArgument("unknown argument: " + std::string(arg));
+        }
+    }
+    if (!options.help && !options.version && options.dataDir.empty())
+        return depot::Status::invalidArgument("--data DIR is required");
+    return options;
+}
+
+depot::Status prepareDirectories(const std::string& logDir) {
+    std::error_code error;
+    std::filesystem::create_directories(logDir, error);
+    if (error)
+        return depot::Status::ioError("cannot create " + logDir + ": " + error.message());
+    return depot::Status::ok();
+}
+
+// Blocked in every thread (the commit log's threads inherit the mask), so only sigwait() sees them.
+sigset_t blockStopSignals() {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    return set;
+}
+
+// Returns the signal received. sigwait() fails only for an invalid set; stopping then beats spinning.
+int waitForStopSignal(const sigset_t& set) {
+    int signal = 0;
+    if (sigwait(&set, &signal) != 0)
+        return SIGTERM;
+    return signal;
+}
+
+void printRecoveryReport(const depot::storage::RecoveryReport& report) {
+    const double elapsedMs = double(report.elapsed.count()) / 1000.0;
+    std::printf(
+        "recovery: scanned %llu records (%llu bytes) from offset %llu in %.1f ms; torn tail truncated: "
+        "%llu bytes%s; corrupt ranges quarantined: %zu\n",
+        static_cast<unsigned long long>(report.scannedRecords), static_cast<unsigned long long>(report.scannedBytes),
+        static_cast<unsigned long long>(report.checkpointOffset), elapsedMs,
+        static_cast<unsigned long long>(report.truncatedBytes),
+        report.zeroedStaleTail ? " (stale unsynced tail zeroed)" : "", report.corrupt.size());
+    for (const depot::storage::CorruptRange& range : report.corrupt) {
+        std::fprintf(stderr, "depotd: corrupt range [%llu, %llu) in %s quarantined, never served: %s\n",
+                     static_cast<unsigned long long>(range.begin), static_cast<unsigned long long>(range.end),
+                     range.segment.c_str(), range.reason.c_str());
+    }
+    std::fflush(stdout);
+}
+
+// Opens the log, waits for a stop signal, closes it. Returns the process exit code.
+int serve(const Options& options, const sigset_t& stopSignals) {
+    const std::string logDir = options.dataDir + "/log";
+    if (depot::Status status = prepareDirectories(logDir); !status) {
+        std::fprintf(stderr, "depotd: %s\n", status.toString().c_str());
+        return kExitError;
+    }
+    depot::storage::CommitLogOptions logOptions;
+    if (options.segmentSize)
+        logOptions.segmentSize = *options.segmentSize;
+    auto opened = depot::storage::CommitLog::open(logDir, logOptions);
+    if (!opened) {
+        std::fprintf(stderr, "depotd: cannot open the commit log in %s: %s\n", logDir.c_str(),
+                     opened.status().toString().c_str());
+        return kExitError;
+    }
+    std::unique_ptr<depot::storage::CommitLog> log = std::move(opened).value();
+    printRecoveryReport(log->recoveryReport());
+    if (depot::Status failure = log->failure(); !failure)
+        std::fprintf(stderr, "depotd: the commit log is read-only: %s\n", failure.toString().c_str());
+    std::printf("depotd ready: data %s (commit log at offset %llu, durable %llu)\n", options.dataDir.c_str(),
+                static_cast<unsigned long long>(log->writtenOffset()),
+                static_cast<unsigned long long>(log->durableOffset()));
+    std::fflush(stdout);
+
+    const int signal = waitForStopSignal(stopSignals);
+    std::printf("depotd: %s received, closing the commit log\n", signal == SIGINT ? "SIGINT" : "SIGTERM");
+    std::fflush(stdout);
+    // The destructor cannot report a failed final sync, so sync first and say so if it fails.
+    const depot::Status synced = log->flush();
+    log.reset();
+    if (!synced) {
+        std::fprintf(stderr, "depotd: stopped, but the final sync failed: %s\n", synced.toString().c_str());
+        return kExitError;
+    }
+    std::printf("depotd stopped cleanly\n");
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    auto parsed = parseArguments(argc, argv);
+    if (!parsed) {
+        std::fprintf(stderr, "depotd: %s; %s\n", parsed.status().message().c_str(), kUsage);
+        return kExitUsage;
+    }
+    const Options& options = parsed.value();
+    if (options.help) {
+        std::printf("%s\n", kUsage);
+        return 0;
+    }
+    if (options.version) {
+        std::printf("%s\n", depot::buildInfoText().c_str());
+        return 0;
+    }
+    const sigset_t stopSignals = blockStopSignals();
+    return serve(options, stopSignals);
+}
