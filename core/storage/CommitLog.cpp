@@ -202,7 +202,8 @@ Result<CommitLog::Appended> CommitLog::append(std::span<const RecordView> record
     ++d.counters.appendedBatches;
     if (durability == Durability::Sync)
         d.syncWanted = std::max(d.syncWanted, offset);
-    d.flusherWake.notify_one();
+    if (d.flusherSleeping)
+        d.flusherWake.notify_one();
     return appended;
 }
 
@@ -248,7 +249,7 @@ Status CommitLog::flush() {
 }
 
 void CommitLog::setDurableListener(DurableListener listener) {
-    std::lock_guard lock(m_impl->mutex);
+    std::lock_guard lock(m_impl->listenerMutex);  // waits for a call in progress
     m_impl->listener = std::move(listener);
 }
 

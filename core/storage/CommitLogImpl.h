@@ -40,7 +40,9 @@ struct CommitLog::Impl {
     bool stopping = false;
     mutable std::vector<CorruptRange> quarantine;
     CommitLogStats counters;  // the counting fields only; the rest is filled in by stats()
+    std::mutex listenerMutex;  // guards listener and is held around each call: never taken while holding mutex
     DurableListener listener;
+    bool flusherSleeping = false;  // appends only wake a flusher that waits (it rechecks after every round)
 
     std::condition_variable flusherWake;
     std::condition_variable durableChanged;
@@ -61,6 +63,7 @@ struct CommitLog::Impl {
     void syncRound(std::unique_lock<std::mutex>& lock);
     // Writes the checkpoint unless truncateAfter ran since `round` (the generation the offset was taken in).
     void writeCheckpoint(uint64_t offset, uint64_t round);
+    void callListener(uint64_t durableOffset, const Status& status);  // requires mutex NOT held
     // CommitLog.cpp
     Result<std::shared_ptr<Segment>> segmentForAppend(uint64_t batchBytes);
     Result<std::shared_ptr<Segment>> takeSpare(uint64_t baseOffset);

@@ -37,12 +37,10 @@ void CommitLog::Impl::flusherLoop() {
         if (!failure.isOk()) {
             if (!failureReported) {
                 failureReported = true;
-                DurableListener notify = listener;
                 Status why = failure;
                 uint64_t at = durable.load();
                 lock.unlock();
-                if (notify)
-                    notify(at, why);
+                callListener(at, why);
                 lock.lock();
             }
             if (stopping)
@@ -58,10 +56,13 @@ void CommitLog::Impl::flusherLoop() {
             (pending && Clock::now() >= lastRound + options.asyncFlushInterval)) {
             syncRound(lock);
             lastRound = Clock::now();
-        } else if (pending) {
-            flusherWake.wait_until(lock, lastRound + options.asyncFlushInterval);
         } else {
-            flusherWake.wait(lock);
+            flusherSleeping = true;
+            if (pending)
+                flusherWake.wait_until(lock, lastRound + options.asyncFlushInterval);
+            else
+                flusherWake.wait(lock);
+            flusherSleeping = false;
         }
     }
 }
@@ -108,13 +109,17 @@ void CommitLog::Impl::syncRound(std::unique_lock<std::mutex>& lock) {
     std::shared_ptr<Segment> holding = segmentAt(target - 1);  // null if dropBefore removed it meanwhile
     uint64_t segmentStart = checkpointCeiling(holding ? holding->baseOffset() : 0);
     bool newCheckpoint = segmentStart != checkpoint && (segmentStart > checkpoint || !quarantine.empty());
-    DurableListener notify = listener;
     lock.unlock();
     if (newCheckpoint)
         writeCheckpoint(segmentStart, round);
-    if (notify)
-        notify(target, Status::ok());
+    callListener(target, Status::ok());
     lock.lock();
+}
+
+void CommitLog::Impl::callListener(uint64_t durableOffset, const Status& status) {
+    std::lock_guard listenerLock(listenerMutex);
+    if (listener)
+        listener(durableOffset, status);
 }
 
 void CommitLog::Impl::writeCheckpoint(uint64_t offset, uint64_t round) {

@@ -125,7 +125,8 @@ public:
     // Asks for a sync of everything written so far and waits for it.
     Status flush();
     // Called on the flusher thread after every sync round: with the new durable offset and OK, or once with the
-    // failure that made the log read-only. Must be quick and must not call back into the log's append().
+    // failure that made the log read-only. Must be quick and must not call setDurableListener(). Once
+    // setDurableListener() returns, the previous listener is not running and is never called again.
     using DurableListener = std::function<void(uint64_t durableOffset, const Status& status)>;
     void setDurableListener(DurableListener listener);
 
