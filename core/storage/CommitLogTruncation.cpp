@@ -10,15 +10,6 @@
 namespace depot::storage {
 namespace {
 
-Status zeroRange(File& file, uint64_t from, uint64_t to) {
-    const std::vector<char> zeros(1 << 20, 0);
-    for (uint64_t position = from; position < to; position += zeros.size()) {
-        size_t n = static_cast<size_t>(std::min<uint64_t>(zeros.size(), to - position));
-        DEPOT_RETURN_IF_ERROR(writeFully(file, position, zeros.data(), n));
-    }
-    return Status::ok();
-}
-
 void clipQuarantine(std::vector<CorruptRange>& ranges, uint64_t begin, uint64_t end) {
     std::erase_if(ranges, [&](const CorruptRange& r) { return r.end <= begin || r.begin >= end; });
 }
@@ -81,7 +72,7 @@ Status CommitLog::truncateAfter(uint64_t offset) {
             range.end = std::min(range.end, offset);
     }
     // Zeroed, not just forgotten: recovery must never find the removed records after the new end.
-    Status status = zeroRange(keep->file(), keep->filePosition(offset), keep->filePosition(oldEnd));
+    Status status = writeZeros(keep->file(), keep->filePosition(offset), keep->filePosition(oldEnd));
     if (status.isOk())
         status = keep->file().sync();
     for (const auto& segment : removed) {

@@ -99,7 +99,6 @@ namespace {
 Result<uint64_t> wipeStaleTail(Segment& segment, uint64_t validEnd, uint64_t fileLength) {
     const size_t kChunk = 1 << 20;
     std::vector<char> buffer(kChunk);
-    const std::vector<char> zeros(kChunk, 0);
     uint64_t start = segment.filePosition(validEnd);
     uint64_t lastDirty = start;
     for (uint64_t position = start; position < fileLength; position += kChunk) {
@@ -107,7 +106,7 @@ Result<uint64_t> wipeStaleTail(Segment& segment, uint64_t validEnd, uint64_t fil
         DEPOT_RETURN_IF_ERROR(readFully(segment.file(), position, buffer.data(), n));
         if (allZero(buffer.data(), n))
             continue;
-        DEPOT_RETURN_IF_ERROR(writeFully(segment.file(), position, zeros.data(), n));
+        DEPOT_RETURN_IF_ERROR(writeZeros(segment.file(), position, position + n));
         size_t last = n;
         while (last > 0 && buffer[last - 1] == 0)
             --last;

@@ -6,24 +6,24 @@
 
 namespace depot::storage {
 
-Segment::Segment(uint64_t baseOffset, uint64_t fileSize, std::string name, std::shared_ptr<File> file)
-    : m_baseOffset(baseOffset), m_fileSize(fileSize), m_name(std::move(name)), m_file(std::move(file)) {}
-
-namespace {
-
-Status zeroFill(File& file, uint64_t size) {
+Status writeZeros(File& file, uint64_t from, uint64_t to) {
     const std::vector<char> zeros(1 << 20, 0);
-    for (uint64_t position = 0; position < size; position += zeros.size()) {
-        size_t n = static_cast<size_t>(std::min<uint64_t>(zeros.size(), size - position));
+    for (uint64_t position = from; position < to; position += zeros.size()) {
+        size_t n = static_cast<size_t>(std::min<uint64_t>(zeros.size(), to - position));
         DEPOT_RETURN_IF_ERROR(writeFully(file, position, zeros.data(), n));
     }
     return Status::ok();
 }
 
+Segment::Segment(uint64_t baseOffset, uint64_t fileSize, std::string name, std::shared_ptr<File> file)
+    : m_baseOffset(baseOffset), m_fileSize(fileSize), m_name(std::move(name)), m_file(std::move(file)) {}
+
+namespace {
+
 Status fillSpare(File& file, uint64_t fileSize) {
     DEPOT_RETURN_IF_ERROR(file.truncate(0));
     DEPOT_RETURN_IF_ERROR(file.allocate(fileSize));
-    DEPOT_RETURN_IF_ERROR(zeroFill(file, fileSize));
+    DEPOT_RETURN_IF_ERROR(writeZeros(file, 0, fileSize));
     return file.sync();
 }
 

@@ -40,6 +40,9 @@ private:
     std::shared_ptr<File> m_file;
 };
 
+// Writes zeros over the file positions [from, to).
+Status writeZeros(File& file, uint64_t from, uint64_t to);
+
 // Creates `path` as a spare segment: `fileSize` bytes reserved and written with zeros, then synced, so later
 // appends neither allocate blocks nor change the file size (fdatasync then writes data only). NoSpace when the
 // disk cannot hold it; the partial file is removed.
