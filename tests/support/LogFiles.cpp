@@ -5,6 +5,8 @@
 #include <fstream>
 #include <stdexcept>
 
+#include <QtGlobal>
+
 #include "storage/RecordFormat.h"
 
 namespace depot::test {
@@ -60,6 +62,26 @@ void truncateFile(const std::string& path, uint64_t size) {
 
 void copyDirectory(const std::string& from, const std::string& to) {
     fs::copy(from, to, fs::copy_options::recursive | fs::copy_options::overwrite_existing);
+}
+
+std::unique_ptr<storage::CommitLog> openLogOrDie(const std::string& dir, const storage::CommitLogOptions& options) {
+    Result<std::unique_ptr<storage::CommitLog>> log = storage::CommitLog::open(dir, options);
+    if (!log)
+        qFatal("open failed: %s", log.status().toString().c_str());
+    return std::move(*log);
+}
+
+std::vector<storage::Record> readAllOrDie(storage::CommitLog& log) {
+    std::vector<storage::Record> records;
+    storage::CommitLog::Cursor cursor = log.iterate(log.startOffset());
+    for (;;) {
+        Result<std::optional<storage::Record>> next = cursor.next();
+        if (!next)
+            qFatal("unexpected cursor failure: %s", next.status().toString().c_str());
+        if (!*next)
+            return records;
+        records.push_back(std::move(**next));
+    }
 }
 
 }  // namespace depot::test

@@ -2,8 +2,11 @@
 // Helpers for tests that damage commit log files on purpose: where a record's bytes live, bit flips, copies.
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
+
+#include "depot/storage/CommitLog.h"
 
 namespace depot::test {
 
@@ -20,5 +23,10 @@ void flipBit(const std::string& path, uint64_t position, int bit);
 void zeroFrom(const std::string& path, uint64_t position);  // zeros from position to the end of the file
 void truncateFile(const std::string& path, uint64_t size);
 void copyDirectory(const std::string& from, const std::string& to);
+
+// Opens the log, aborting the test with the reason when it cannot.
+std::unique_ptr<storage::CommitLog> openLogOrDie(const std::string& dir, const storage::CommitLogOptions& options);
+// Every record from the log's start, aborting the test on any corruption.
+std::vector<storage::Record> readAllOrDie(storage::CommitLog& log);
 
 }  // namespace depot::test

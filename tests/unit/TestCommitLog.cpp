@@ -3,6 +3,7 @@
 #include <QtTest>
 
 #include "depot/storage/CommitLog.h"
+#include "support/LogFiles.h"
 #include "support/TempDir.h"
 
 using namespace depot;
@@ -18,10 +19,7 @@ CommitLogOptions smallSegments(uint64_t segmentSize = 4096) {
 }
 
 std::unique_ptr<CommitLog> openLog(const std::string& dir, CommitLogOptions options = smallSegments()) {
-    Result<std::unique_ptr<CommitLog>> log = CommitLog::open(dir, options);
-    if (!log)
-        qFatal("open failed: %s", log.status().toString().c_str());
-    return std::move(*log);
+    return test::openLogOrDie(dir, options);
 }
 
 std::string payloadFor(int i) {
@@ -37,16 +35,7 @@ uint64_t appendOne(CommitLog& log, const std::string& payload, uint8_t type = 1)
 }
 
 std::vector<Record> readAll(CommitLog& log) {
-    std::vector<Record> records;
-    CommitLog::Cursor cursor = log.iterate(log.startOffset());
-    for (;;) {
-        Result<std::optional<Record>> next = cursor.next();
-        if (!next)
-            qFatal("cursor failed: %s", next.status().toString().c_str());
-        if (!*next)
-            return records;
-        records.push_back(std::move(**next));
-    }
+    return test::readAllOrDie(log);
 }
 
 }  // namespace

@@ -25,10 +25,7 @@ std::unique_ptr<CommitLog> openLog(const std::string& dir) {
     CommitLogOptions options;
     options.segmentSize = 4 * 1024;
     options.preallocateAhead = false;
-    Result<std::unique_ptr<CommitLog>> log = CommitLog::open(dir, options);
-    if (!log)
-        qFatal("open failed: %s", log.status().toString().c_str());
-    return std::move(*log);
+    return test::openLogOrDie(dir, options);
 }
 
 // Single records, with a three-record batch every tenth append, over several 4 KiB segments.

@@ -25,10 +25,7 @@ std::unique_ptr<CommitLog> openLog(const std::string& dir) {
     CommitLogOptions options;
     options.segmentSize = 16 * 1024;
     options.preallocateAhead = false;
-    Result<std::unique_ptr<CommitLog>> log = CommitLog::open(dir, options);
-    if (!log)
-        qFatal("open failed: %s", log.status().toString().c_str());
-    return std::move(*log);
+    return test::openLogOrDie(dir, options);
 }
 
 // Batches of 1-3 records with payloads of 0-150 bytes, spread over a few segments.
@@ -61,15 +58,9 @@ void checkpointAt(const std::string& dir, uint64_t offset) {
 
 std::vector<std::string> readPayloads(CommitLog& log) {
     std::vector<std::string> payloads;
-    CommitLog::Cursor cursor = log.iterate(log.startOffset());
-    for (;;) {
-        Result<std::optional<Record>> next = cursor.next();
-        if (!next)
-            qFatal("unexpected corruption: %s", next.status().toString().c_str());
-        if (!*next)
-            return payloads;
-        payloads.push_back((*next)->payload);
-    }
+    for (Record& record : test::readAllOrDie(log))
+        payloads.push_back(std::move(record.payload));
+    return payloads;
 }
 
 std::vector<std::string> payloadsOfBatchesBefore(const std::vector<Batch>& batches, uint64_t cut, uint64_t* end) {
