@@ -18,8 +18,8 @@ Result<std::unique_ptr<CommitLog>> CommitLog::open(const std::string& dir, Commi
     auto impl = std::make_unique<Impl>();
     impl->dir = dir;
     impl->options = options;
-    impl->options.maxPayload = static_cast<uint32_t>(std::min<uint64_t>(
-        options.maxPayload, options.segmentSize - kSegmentHeaderSize - kFrameHeaderSize));
+    impl->options.maxPayload = static_cast<uint32_t>(
+        std::min<uint64_t>(options.maxPayload, options.segmentSize - kSegmentHeaderSize - kFrameHeaderSize));
     impl->fs = options.fileSystem ? options.fileSystem : &FileSystem::posix();
     Status recovered = impl->recover();
     if (!recovered.isOk())
@@ -46,9 +46,7 @@ CommitLog::~CommitLog() {
         m_impl->writeCheckpoint(end, round);
 }
 
-std::string CommitLog::Impl::sparePath() const {
-    return dir + "/" + format::kSpareName;
-}
+std::string CommitLog::Impl::sparePath() const { return dir + "/" + format::kSpareName; }
 
 void CommitLog::Impl::failLocked(const Status& status) {
     if (failure.isOk())
@@ -166,7 +164,8 @@ std::string encodeBatch(std::span<const RecordView> records, uint64_t bytes) {
 Result<CommitLog::Appended> CommitLog::append(std::span<const RecordView> records, Durability durability) {
     Impl& d = *m_impl;
     uint64_t bytes = 0;
-    DEPOT_RETURN_IF_ERROR(validateBatch(records, d.options.maxPayload, d.options.segmentSize - kSegmentHeaderSize, bytes));
+    DEPOT_RETURN_IF_ERROR(
+        validateBatch(records, d.options.maxPayload, d.options.segmentSize - kSegmentHeaderSize, bytes));
     std::string buffer = encodeBatch(records, bytes);
 
     std::lock_guard appendLock(d.appendMutex);
@@ -212,9 +211,7 @@ uint64_t CommitLog::writtenOffset() const {
     return m_impl->written;
 }
 
-uint64_t CommitLog::durableOffset() const {
-    return m_impl->durable.load();
-}
+uint64_t CommitLog::durableOffset() const { return m_impl->durable.load(); }
 
 uint64_t CommitLog::startOffset() const {
     std::lock_guard lock(m_impl->mutex);
@@ -233,8 +230,8 @@ Status CommitLog::waitDurable(uint64_t end, std::chrono::milliseconds timeout) {
         return d.failure;
     if (d.stopping)
         return Status::closed("commit log closed before offset " + std::to_string(end) + " was durable");
-    return Status::timedOut("offset " + std::to_string(end) + " not durable within " +
-                            std::to_string(timeout.count()) + " ms");
+    return Status::timedOut("offset " + std::to_string(end) + " not durable within " + std::to_string(timeout.count()) +
+                            " ms");
 }
 
 Status CommitLog::flush() {
@@ -299,17 +296,13 @@ CommitLogStats CommitLog::stats() const {
     return stats;
 }
 
-const RecoveryReport& CommitLog::recoveryReport() const {
-    return m_impl->recovery;
-}
+const RecoveryReport& CommitLog::recoveryReport() const { return m_impl->recovery; }
 
 Status CommitLog::failure() const {
     std::lock_guard lock(m_impl->mutex);
     return m_impl->failure;
 }
 
-const std::string& CommitLog::directory() const {
-    return m_impl->dir;
-}
+const std::string& CommitLog::directory() const { return m_impl->dir; }
 
 }  // namespace depot::storage

@@ -94,7 +94,8 @@ void CommitLog::Impl::syncRound(std::unique_lock<std::mutex>& lock) {
     auto took = std::chrono::steady_clock::now() - started;
     lock.lock();
     ++counters.syncs;
-    counters.syncLatency.record(static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(took).count()));
+    counters.syncLatency.record(
+        static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(took).count()));
     if (!status.isOk()) {
         failLocked(status);
         return;
@@ -138,7 +139,8 @@ void CommitLog::Impl::writeCheckpoint(uint64_t offset, uint64_t round) {
     Result<std::unique_ptr<File>> file = fs->open(temporary, FileSystem::OpenMode::CreateReadWrite);
     if (!file)
         return;
-    bool ok = (*file)->truncate(0).isOk() && writeFully(**file, 0, bytes, sizeof bytes).isOk() && (*file)->sync().isOk();
+    bool ok =
+        (*file)->truncate(0).isOk() && writeFully(**file, 0, bytes, sizeof bytes).isOk() && (*file)->sync().isOk();
     file->reset();
     if (ok && fs->rename(temporary, path).isOk() && fs->syncDirectory(dir).isOk()) {
         std::lock_guard lock(mutex);

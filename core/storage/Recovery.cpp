@@ -68,8 +68,8 @@ Result<uint64_t> scanSegment(SegmentReader& reader, uint64_t from, bool tail, ui
                 batchStart = position;
             continue;
         }
-        bool endOfData = frame->kind == SegmentReader::Kind::Limit ||
-                         (tail && frame->kind == SegmentReader::Kind::Zero);
+        bool endOfData =
+            frame->kind == SegmentReader::Kind::Limit || (tail && frame->kind == SegmentReader::Kind::Zero);
         if (endOfData && (tail ? position >= checkpoint : batchStart == position))
             return batchStart;  // in the tail, an unfinished batch is a torn write: dropped
         Result<SegmentReader::BadRange> bad = reader.badRange(batchStart, *frame);
@@ -82,8 +82,8 @@ Result<uint64_t> scanSegment(SegmentReader& reader, uint64_t from, bool tail, ui
         std::string problem = frame->kind == SegmentReader::Kind::Zero    ? "zeroed record header"
                               : frame->kind == SegmentReader::Kind::Limit ? "records cut short by the end of the file"
                                                                           : frame->problem;
-        report.corrupt.push_back({bad->begin, bad->end, segment.name(),
-                                  problem + " at offset " + std::to_string(frame->offset)});
+        report.corrupt.push_back(
+            {bad->begin, bad->end, segment.name(), problem + " at offset " + std::to_string(frame->offset)});
         if (bad->end >= reader.limit())
             return tail ? bad->end : reader.limit();
         position = batchStart = bad->end;
@@ -126,7 +126,8 @@ Result<size_t> removeCrashedRolls(FileSystem& fs, const std::string& dir,
         Result<uint64_t> length = last->file().size();
         if (!length)
             return length.status();
-        uint64_t physicalEnd = last->baseOffset() + (std::max(*length, uint64_t(kSegmentHeaderSize)) - kSegmentHeaderSize);
+        uint64_t physicalEnd =
+            last->baseOffset() + (std::max(*length, uint64_t(kSegmentHeaderSize)) - kSegmentHeaderSize);
         SegmentReader reader(last, std::min(last->limitOffset(), physicalEnd), maxPayload);
         Result<SegmentReader::Frame> first = reader.frameAt(last->baseOffset());
         if (!first)
@@ -219,7 +220,8 @@ Status CommitLog::Impl::recover() {
         Result<uint64_t> fileLength = segment.file().size();
         if (!fileLength)
             return fileLength.status();
-        uint64_t physicalEnd = segment.baseOffset() + (std::max(*fileLength, uint64_t(kSegmentHeaderSize)) - kSegmentHeaderSize);
+        uint64_t physicalEnd =
+            segment.baseOffset() + (std::max(*fileLength, uint64_t(kSegmentHeaderSize)) - kSegmentHeaderSize);
         uint64_t limit = tail ? std::min(segment.limitOffset(), physicalEnd) : segment.sealedEnd();
         // The tail is always scanned whole: it is where torn writes are, and at most one segment long.
         uint64_t from = tail ? segment.baseOffset() : std::max(checkpointOffset, segment.baseOffset());
@@ -271,7 +273,8 @@ Status CommitLog::Impl::recover() {
         DEPOT_RETURN_IF_ERROR(fs->syncDirectory(dir));
     directoryDirty = false;
     durable = written;
-    recovery.elapsed = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
+    recovery.elapsed =
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
     return Status::ok();
 }
 

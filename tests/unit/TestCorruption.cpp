@@ -35,7 +35,8 @@ std::vector<Written> writeLog(const std::string& dir) {
     for (int i = 0; i < 400; ++i) {
         std::vector<std::string> payloads;
         for (int r = 0; r < (i % 10 == 5 ? 3 : 1); ++r)
-            payloads.push_back("payload " + std::to_string(i) + "." + std::to_string(r) + std::string(size_t(i % 50), '#'));
+            payloads.push_back("payload " + std::to_string(i) + "." + std::to_string(r) +
+                               std::string(size_t(i % 50), '#'));
         std::vector<RecordView> views;
         for (const std::string& p : payloads)
             views.push_back({7, p});
