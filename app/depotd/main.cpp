@@ -125,12 +125,13 @@ int waitForStopSignal(const sigset_t& set) {
 void printRecoveryReport(const depot::storage::RecoveryReport& report) {
     const double elapsedMs = double(report.elapsed.count()) / 1000.0;
     std::printf(
-        "recovery: scanned %llu records (%llu bytes) from offset %llu in %.1f ms; torn tail truncated: "
-        "%llu bytes%s; corrupt ranges quarantined: %zu\n",
+        "recovery: scanned %llu records (%llu bytes; checkpoint at offset %llu) in %.1f ms; torn tail truncated: "
+        "%llu bytes%s; empty segments of a crashed roll removed: %zu; corrupt ranges quarantined: %zu\n",
         static_cast<unsigned long long>(report.scannedRecords), static_cast<unsigned long long>(report.scannedBytes),
         static_cast<unsigned long long>(report.checkpointOffset), elapsedMs,
         static_cast<unsigned long long>(report.truncatedBytes),
-        report.zeroedStaleTail ? " (stale unsynced tail zeroed)" : "", report.corrupt.size());
+        report.zeroedStaleTail ? " (stale unsynced tail zeroed)" : "", report.removedEmptySegments,
+        report.corrupt.size());
     for (const depot::storage::CorruptRange& range : report.corrupt) {
         std::fprintf(stderr, "depotd: corrupt range [%llu, %llu) in %s quarantined, never served: %s\n",
                      static_cast<unsigned long long>(range.begin), static_cast<unsigned long long>(range.end),
