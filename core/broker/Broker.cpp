@@ -1,0 +1,254 @@
+// Broker: the thread-safe front door. Every call is carried to the broker thread (BrokerLoop).
+#include "depot/broker/Broker.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <filesystem>
+
+#include "broker/BrokerLoop.h"
+#include "broker/RequeueRunner.h"
+
+namespace depot::broker {
+
+struct Broker::Impl {
+    std::unique_ptr<BrokerCore> core;
+    std::unique_ptr<BrokerLoop> loop;
+    int lockFd = -1;
+    storage::RecoveryReport recovery;
+    std::vector<std::weak_ptr<RequeueRunner>> jobs;
+
+    ~Impl() {
+        loop.reset();
+        core.reset();
+        if (lockFd >= 0) ::close(lockFd);
+    }
+};
+
+namespace {
+
+// One broker per data directory: a second one would interleave appends to the same log.
+Result<int> lockDataDir(const std::string& dir) {
+    std::string path = dir + "/LOCK";
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) return Status::fromErrno(errno, "open " + path);
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        ::close(fd);
+        return Status::unavailable("data directory " + dir + " is in use by another broker");
+    }
+    return fd;
+}
+
+}  // namespace
+
+Broker::Broker(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
+
+Broker::~Broker() { (void)close(); }
+
+Result<std::unique_ptr<Broker>> Broker::open(BrokerOptions options) {
+    if (options.dataDir.empty()) return Status::invalidArgument("no data directory given");
+    std::error_code error;
+    std::filesystem::create_directories(options.dataDir + "/log", error);
+    if (error) return Status::ioError("create " + options.dataDir + ": " + error.message());
+    auto impl = std::make_unique<Impl>();
+    auto lock = lockDataDir(options.dataDir);
+    if (!lock) return lock.status();
+    impl->lockFd = *lock;
+    storage::CommitLogOptions logOptions;
+    logOptions.fileSystem = options.fileSystem;
+    logOptions.segmentSize = options.segmentSize;
+    logOptions.asyncFlushInterval = options.asyncFlushInterval;
+    auto log = storage::CommitLog::open(options.dataDir + "/log", logOptions);
+    if (!log) return log.status();
+    impl->recovery = (*log)->recoveryReport();
+    catalog::CatalogOptions catalogOptions;
+    catalogOptions.traceRetentionRows = options.traceRetentionRows;
+    catalogOptions.historyRetentionMs = options.historyRetention.count();
+    auto catalog = catalog::Catalog::open(options.dataDir + "/catalog.db", catalogOptions);
+    if (!catalog) return catalog.status();
+    impl->core = std::make_unique<BrokerCore>(std::move(options), std::move(*log), std::move(*catalog));
+    DEPOT_RETURN_IF_ERROR(impl->core->recover());
+    impl->loop = std::make_unique<BrokerLoop>(*impl->core);
+    BrokerLoop* loop = impl->loop.get();
+    BrokerCore* core = impl->core.get();
+    core->log().setDurableListener([loop, core](uint64_t offset, const Status& status) {
+        loop->post([core, offset, status] { core->onDurable(offset, status); });
+    });
+    loop->start();
+    return std::unique_ptr<Broker>(new Broker(std::move(impl)));
+}
+
+Status Broker::close() {
+    if (!m_impl || !m_impl->loop) return Status::ok();
+    for (auto& weak : m_impl->jobs)
+        if (auto job = weak.lock()) {
+            job->cancel();
+            job->wait();
+        }
+    m_impl->loop->stop();
+    m_impl->core->log().setDurableListener(nullptr);
+    Status flushed = m_impl->core->catalog().flush();
+    m_impl.reset();
+    return flushed;
+}
+
+#define DEPOT_CALL(expr)                                                            \
+    if (!m_impl) return Status::closed("the broker is closed");                     \
+    return m_impl->loop->call([&] { return expr; })
+
+Result<QueueInfo> Broker::declareQueue(const QueueSpec& spec, const Actor& actor) {
+    DEPOT_CALL(m_impl->core->declareQueue(spec, actor));
+}
+Result<QueueInfo> Broker::updateQueuePolicy(const std::string& name, const QueuePolicy& policy, const Actor& actor) {
+    DEPOT_CALL(m_impl->core->updateQueuePolicy(name, policy, actor));
+}
+Status Broker::deleteQueue(const std::string& name, const Actor& actor) {
+    DEPOT_CALL(m_impl->core->deleteQueue(name, actor));
+}
+Result<uint64_t> Broker::purgeQueue(const std::string& name, const Actor& actor) {
+    DEPOT_CALL(m_impl->core->purgeQueue(name, actor));
+}
+Result<std::vector<QueueInfo>> Broker::listQueues() {
+    DEPOT_CALL(Result<std::vector<QueueInfo>>(m_impl->core->listQueues()));
+}
+Status Broker::declareExchange(const ExchangeSpec& spec, const Actor& actor) {
+    DEPOT_CALL(m_impl->core->declareExchange(spec, actor));
+}
+Status Broker::deleteExchange(const std::string& name, const Actor& actor) {
+    DEPOT_CALL(m_impl->core->deleteExchange(name, actor));
+}
+Result<std::vector<ExchangeSpec>> Broker::listExchanges() {
+    DEPOT_CALL(Result<std::vector<ExchangeSpec>>(m_impl->core->listExchanges()));
+}
+Status Broker::bind(const Binding& binding, const Actor& actor) { DEPOT_CALL(m_impl->core->bind(binding, actor)); }
+Status Broker::unbind(const Binding& binding, const Actor& actor) {
+    DEPOT_CALL(m_impl->core->unbind(binding, actor));
+}
+Result<std::vector<Binding>> Broker::listBindings() {
+    DEPOT_CALL(Result<std::vector<Binding>>(m_impl->core->listBindings()));
+}
+
+void Broker::publish(PublishRequest request, ConfirmHandler handler) {
+    auto refuse = [](ConfirmHandler& h, const std::string& id) {
+        if (h) h({PublishOutcome::Nacked, NackReason::ShuttingDown, "the broker is closed", id, {}});
+    };
+    if (!m_impl) return refuse(handler, request.message.id);
+    BrokerCore* core = m_impl->core.get();
+    if (m_impl->loop->onLoopThread()) return core->publish(std::move(request), std::move(handler));
+    auto shared = std::make_shared<std::pair<PublishRequest, ConfirmHandler>>(std::move(request), std::move(handler));
+    if (!m_impl->loop->post([core, shared] { core->publish(std::move(shared->first), std::move(shared->second)); }))
+        refuse(shared->second, shared->first.message.id);
+}
+
+namespace {
+
+std::future<PublishResult> futureOf(const std::function<void(ConfirmHandler)>& start) {
+    auto promise = std::make_shared<std::promise<PublishResult>>();
+    auto future = promise->get_future();
+    start([promise](const PublishResult& result) { promise->set_value(result); });
+    return future;
+}
+
+}  // namespace
+
+std::future<PublishResult> Broker::publish(PublishRequest request) {
+    return futureOf([&](ConfirmHandler handler) { publish(std::move(request), std::move(handler)); });
+}
+
+std::future<PublishResult> Broker::commitTransaction(const std::string& transaction) {
+    return futureOf([&](ConfirmHandler handler) {
+        Status posted = m_impl ? m_impl->loop->call([&] {
+            m_impl->core->commitTransaction(transaction, handler);
+            return Status::ok();
+        })
+                               : Status::closed("the broker is closed");
+        if (!posted) handler({PublishOutcome::Nacked, NackReason::ShuttingDown, posted.message(), "", {}});
+    });
+}
+
+std::future<PublishResult> Broker::rollbackTransaction(const std::string& transaction) {
+    return futureOf([&](ConfirmHandler handler) {
+        Status posted = m_impl ? m_impl->loop->call([&] {
+            m_impl->core->rollbackTransaction(transaction, handler);
+            return Status::ok();
+        })
+                               : Status::closed("the broker is closed");
+        if (!posted) handler({PublishOutcome::Nacked, NackReason::ShuttingDown, posted.message(), "", {}});
+    });
+}
+
+Status Broker::setTransactionChecker(const std::string& producer, TransactionChecker checker) {
+    DEPOT_CALL((m_impl->core->setTransactionChecker(producer, std::move(checker)), Status::ok()));
+}
+
+Result<uint64_t> Broker::consume(const ConsumerSpec& spec, DeliveryHandler handler) {
+    DEPOT_CALL(m_impl->core->consume(spec, std::move(handler)));
+}
+Status Broker::cancel(uint64_t consumer) { DEPOT_CALL(m_impl->core->cancel(consumer)); }
+Status Broker::ack(uint64_t consumer, uint64_t tag) { DEPOT_CALL(m_impl->core->ack(consumer, tag)); }
+Status Broker::nack(uint64_t consumer, uint64_t tag, const NackOptions& options) {
+    DEPOT_CALL(m_impl->core->nack(consumer, tag, options));
+}
+
+Result<BrowsePage> Broker::browse(const std::string& queue, const BrowseOptions& options) {
+    DEPOT_CALL(m_impl->core->browse(queue, options));
+}
+Status Broker::deleteMessage(const std::string& queue, uint64_t sequence, const Actor& actor) {
+    DEPOT_CALL(m_impl->core->deleteMessage(queue, sequence, actor));
+}
+Status Broker::deadLetterMessage(const std::string& queue, uint64_t sequence, const Actor& actor) {
+    DEPOT_CALL(m_impl->core->deadLetterMessage(queue, sequence, actor));
+}
+
+Result<std::shared_ptr<RequeueJob>> Broker::requeue(RequeueRequest request) {
+    if (!m_impl) return Status::closed("the broker is closed");
+    auto job = RequeueRunner::start(*m_impl->loop, *m_impl->core, std::move(request));
+    if (!job) return job.status();
+    std::erase_if(m_impl->jobs, [](const auto& weak) { return weak.expired(); });
+    m_impl->jobs.push_back(*job);
+    return std::shared_ptr<RequeueJob>(*job);
+}
+
+BrokerStats Broker::stats() {
+    if (!m_impl) return {};
+    Result<BrokerStats> stats = m_impl->loop->call([&] { return Result<BrokerStats>(m_impl->core->stats()); });
+    return stats ? *stats : BrokerStats{};
+}
+
+Result<std::vector<TraceEvent>> Broker::trace(const TraceQuery& query) {
+    if (!m_impl) return Status::closed("the broker is closed");
+    DEPOT_RETURN_IF_ERROR(m_impl->core->catalog().flush());
+    return m_impl->core->catalog().queryTrace(query);
+}
+
+Result<std::vector<AuditEntry>> Broker::audit(const AuditQuery& query) {
+    if (!m_impl) return Status::closed("the broker is closed");
+    DEPOT_RETURN_IF_ERROR(m_impl->core->catalog().flush());
+    return m_impl->core->catalog().queryAudit(query);
+}
+
+Result<std::vector<MetricsSample>> Broker::history(const std::string& queue, TimeMs from, TimeMs to) {
+    if (!m_impl) return Status::closed("the broker is closed");
+    return m_impl->core->catalog().queryMetrics(queue, from, to);
+}
+
+void Broker::runTimers() {
+    if (m_impl) m_impl->loop->waitSettled(true);
+}
+
+Status Broker::sync() {
+    if (!m_impl) return Status::closed("the broker is closed");
+    m_impl->loop->waitSettled(false);
+    DEPOT_RETURN_IF_ERROR(m_impl->core->log().flush());
+    m_impl->loop->waitSettled(false);  // lets the confirms that flush released go out
+    return m_impl->core->catalog().flush();
+}
+
+const storage::RecoveryReport& Broker::recoveryReport() const {
+    static const storage::RecoveryReport kNone;
+    return m_impl ? m_impl->recovery : kNone;
+}
+
+}  // namespace depot::broker

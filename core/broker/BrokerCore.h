@@ -1,0 +1,224 @@
+#pragma once
+// BrokerCore: the broker's state machine. It owns every queue, exchange, consumer and transaction, and is
+// driven by one thread (BrokerLoop): nothing here is thread-safe, and nothing here blocks on anything but the
+// commit log's write call and definition writes to SQLite.
+//
+// Effects that leave the core (confirms, deliveries, check-backs) are queued in an outbox and run by the loop
+// at a safe point, so a handler may call straight back into the core.
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "broker/BrokerRecords.h"
+#include "broker/LogStager.h"
+#include "broker/Queue.h"
+#include "catalog/Catalog.h"
+#include "depot/broker/Broker.h"
+
+namespace depot::broker {
+
+// The index entry for a message stored at `offset` (or kept in memory under `sequence`).
+Entry entryFor(const MessageRecord& record, uint64_t offset, uint64_t sequence, bool inMemory);
+
+class BrokerCore {
+public:
+    BrokerCore(BrokerOptions options, std::unique_ptr<storage::CommitLog> log,
+               std::unique_ptr<catalog::Catalog> catalog);
+    ~BrokerCore();
+
+    // Loads definitions and rebuilds every queue from the log.
+    Status recover();
+
+    // Definitions.
+    Result<QueueInfo> declareQueue(const QueueSpec& spec, const Actor& actor);
+    Result<QueueInfo> updateQueuePolicy(const std::string& name, const QueuePolicy& policy, const Actor& actor);
+    Status deleteQueue(const std::string& name, const Actor& actor);
+    Result<uint64_t> purgeQueue(const std::string& name, const Actor& actor);
+    std::vector<QueueInfo> listQueues() const;
+    Status declareExchange(const ExchangeSpec& spec, const Actor& actor);
+    Status deleteExchange(const std::string& name, const Actor& actor);
+    std::vector<ExchangeSpec> listExchanges() const;
+    Status bind(const Binding& binding, const Actor& actor);
+    Status unbind(const Binding& binding, const Actor& actor);
+    std::vector<Binding> listBindings() const { return m_bindings; }
+
+    // Publishing.
+    void publish(PublishRequest request, ConfirmHandler handler);
+    void commitTransaction(const std::string& transaction, ConfirmHandler handler);
+    void rollbackTransaction(const std::string& transaction, ConfirmHandler handler);
+    void setTransactionChecker(const std::string& producer, TransactionChecker checker);
+
+    // Consuming.
+    Result<uint64_t> consume(const ConsumerSpec& spec, DeliveryHandler handler);
+    Status cancel(uint64_t consumer);
+    Status ack(uint64_t consumer, uint64_t tag);
+    Status nack(uint64_t consumer, uint64_t tag, const NackOptions& options);
+
+    // Operator tools.
+    Result<BrowsePage> browse(const std::string& queue, const BrowseOptions& options) const;
+    Status deleteMessage(const std::string& queue, uint64_t sequence, const Actor& actor);
+    Status deadLetterMessage(const std::string& queue, uint64_t sequence, const Actor& actor);
+    // Requeues one message (or fails it) and calls `done` once its copy is as safe as a confirm.
+    void requeueOne(const std::string& queue, uint64_t sequence, const RequeueRequest& request,
+                    std::function<void(RequeueItem)> done);
+
+    BrokerStats stats() const;
+    void audit(const Actor& actor, std::string action, std::string target, std::string detail, uint64_t count,
+               const Status& status);
+    catalog::Catalog& catalog() { return *m_catalog; }
+    storage::CommitLog& log() { return *m_log; }
+    const BrokerOptions& options() const { return m_options; }
+
+    // Loop hooks.
+    void onDurable(uint64_t durableOffset, const Status& status);  // from the log's flusher, via the loop
+    void runTimers(bool force);  // due retries, delays, ack timeouts, expiry, check-backs, metrics, reclamation
+    TimeMs nextTimerDue() const;  // when runTimers() next has work (at most a second away)
+    // Appends what is staged, dispatches to consumers, runs the outbox; repeats until quiet.
+    void settle();
+    void shutdown();             // nacks what waits for a sync that will not come
+
+private:
+    struct Unacked {
+        Entry entry;
+        TimeMs deliveredAt;
+    };
+    struct Consumer {
+        uint64_t id = 0;
+        uint32_t queue = 0;
+        ConsumerSpec spec;
+        DeliveryHandler handler;
+        uint64_t nextTag = 1;
+        std::unordered_map<uint64_t, Unacked> unacked;
+    };
+    struct PendingConfirm {
+        uint64_t endOffset;
+        std::function<void(const Status&)> complete;
+    };
+    struct Prepared {
+        std::vector<uint32_t> durable;  // targets that get the stored record
+        std::vector<uint32_t> memory;   // targets that get an in-memory copy
+        Entry entry;                    // for the durable targets (offset valid when durable is not empty)
+        TimeMs dueAt = 0;
+        std::string messageId;
+        std::string key;
+        std::shared_ptr<const MessageRecord> record;  // kept only when nothing is on disk
+    };
+    struct Transaction {
+        std::string producer;
+        std::vector<Prepared> messages;
+        TimeMs nextCheckAt = 0;
+        uint32_t checks = 0;
+    };
+    struct Route {
+        std::vector<Queue*> queues;
+        NackReason reason = NackReason::None;
+        std::string error;
+    };
+
+    // Definitions (BrokerCoreDefinitions.cpp).
+    Queue* findQueue(const std::string& name);
+    const Queue* findQueue(const std::string& name) const;
+    Queue* queueById(uint32_t id);
+    Result<Queue*> ensureDeadLetterQueue(Queue& queue);
+
+    // Publishing (BrokerCorePublish.cpp).
+    Route route(const PublishRequest& request);
+    void nackPublish(ConfirmHandler& handler, const PublishRequest& request, NackReason reason, std::string error);
+    bool checkOverflow(const Route& route, ConfirmHandler& handler, const PublishRequest& request);
+    std::vector<Queue*> dropDuplicates(Route& route, const Message& message, std::vector<std::string>& dupQueues);
+    MessageRecord makeRecord(PublishRequest& request, const std::vector<Queue*>& queues, TimeMs now) const;
+    void storeMessage(std::vector<Queue*> targets, std::shared_ptr<MessageRecord> record, bool persistent,
+                      uint64_t started, ConfirmHandler handler, std::vector<std::string> dupQueues);
+    void insertEntry(Queue& queue, Entry entry, TimeMs dueAt);
+    void applyOverflow(Queue& queue);
+    void whenDurable(uint64_t endOffset, std::function<void(const Status&)> complete);
+    void prepareTransaction(PublishRequest& request, std::vector<Queue*> targets, ConfirmHandler handler);
+    void finishTransaction(const std::string& transaction, bool commit, ConfirmHandler handler);
+    void applyTransaction(Transaction& transaction, bool commit);
+    void checkTransactions(TimeMs now);
+    void deadLetterTransaction(const std::string& name, Transaction& transaction);
+
+    // Delivery (BrokerCoreDelivery.cpp).
+    void markDirty(Queue& queue);
+    void dispatch(Queue& queue);
+    bool deliverOne(Queue& queue, Consumer& consumer);
+    Result<std::shared_ptr<const MessageRecord>> loadMessage(const Entry& entry) const;
+    void settleEntry(Queue& queue, const Entry& entry);
+    void releaseKey(Queue& queue, const Entry& entry);
+    void retryOrDeadLetter(Queue& queue, Entry entry, const std::string& error);
+    void returnToQueue(Queue& queue, const Entry& entry);
+    void checkAckTimeouts(TimeMs now);
+    void promoteDue(TimeMs now);
+    void sweepExpired(Queue& queue, TimeMs now);
+    Consumer* findConsumer(uint64_t id);
+
+    // Dead letters (BrokerCoreDeadLetter.cpp).
+    void deadLetter(Queue& queue, const Entry& entry, DeathReason reason, const std::string& error);
+    DeathRecord makeDeath(const MessageRecord& original, const Queue& queue, const Entry& entry,
+                          DeathReason reason, const std::string& error) const;
+    bool takeEntry(Queue& queue, uint64_t sequence, Entry& out);
+    bool matches(const Queue& queue, const Entry& entry, const MessageRecord* record, const MessageFilter& f) const;
+    QueuedMessage describe(const Queue& queue, const Entry& entry, MessageState state, bool bodies) const;
+
+    // Recovery (BrokerCoreRecovery.cpp).
+    Status loadDefinitions();
+    Status replayLog();
+
+    // Observability (BrokerCoreStats.cpp).
+    void traceEvent(TraceKind kind, const Queue* queue, uint64_t sequence, const std::string& messageId,
+                    const std::string& key, std::string detail);
+    void count(Queue& queue, uint64_t Counters::* field, uint64_t n = 1);
+    void sampleMetrics(TimeMs now);
+    void reclaimLog();
+    QueueStats queueStats(const Queue& queue) const;
+
+    TimeMs now() const { return m_clock.now(); }
+    static uint64_t steadyNs();
+    bool isTransientSequence(uint64_t sequence) const { return sequence >> 63; }
+
+    BrokerOptions m_options;
+    Clock& m_clock;
+    std::unique_ptr<storage::CommitLog> m_log;
+    std::unique_ptr<catalog::Catalog> m_catalog;
+    LogStager m_stager;
+
+    std::map<uint32_t, std::unique_ptr<Queue>> m_queues;
+    std::unordered_map<std::string, uint32_t> m_queueIds;
+    std::map<std::string, ExchangeSpec> m_exchanges;
+    std::vector<Binding> m_bindings;
+    std::unordered_map<uint64_t, std::unique_ptr<Consumer>> m_consumers;
+    uint64_t m_nextConsumer = 1;
+    std::unordered_map<uint64_t, std::shared_ptr<const MessageRecord>> m_transient;
+    uint64_t m_nextTransient = 1ull << 63;
+    std::map<std::string, Transaction> m_transactions;
+    std::unordered_map<std::string, TransactionChecker> m_checkers;
+
+    std::deque<PendingConfirm> m_waitingForSync;
+    std::deque<std::pair<uint64_t, uint64_t>> m_unflushed;  // (end offset, messages confirmed before sync)
+    uint64_t m_unflushedCount = 0;
+    uint64_t m_durableOffset = 0;
+    Status m_logFailure;
+
+    std::vector<uint32_t> m_dirty;
+    std::vector<std::function<void()>> m_outbox;
+
+    Counters m_retiredCounters;  // of deleted queues, so totals never go backwards
+    LatencyHistogram m_confirmLatency;
+    LatencyHistogram m_deliverLatency;
+    LatencyHistogram m_secondConfirm;  // last second only, for the history
+    uint64_t m_lastFsyncCount = 0;
+    LatencyHistogram m_lastFsync;
+    TimeMs m_nextSample = 0;
+    TimeMs m_nextSweep = 0;
+    TimeMs m_nextReclaim = 0;
+    TimeMs m_nextPrune = 0;
+};
+
+}  // namespace depot::broker

@@ -1,0 +1,134 @@
+// Observability: trace events, counters, per-second metrics history, and reclaiming log space.
+#include <algorithm>
+#include <limits>
+
+#include "broker/BrokerCore.h"
+
+namespace depot::broker {
+namespace {
+
+constexpr uint64_t Counters::*kCounterFields[] = {
+    &Counters::published,   &Counters::confirmed, &Counters::nacked,  &Counters::delivered,    &Counters::redelivered,
+    &Counters::acked,       &Counters::retried,   &Counters::expired, &Counters::deadLettered, &Counters::deduplicated,
+};
+
+void addCounters(Counters& into, const Counters& from) {
+    for (auto field : kCounterFields) into.*field += from.*field;
+}
+
+uint64_t micros(uint64_t ns) { return ns / 1000; }
+
+}  // namespace
+
+void BrokerCore::traceEvent(TraceKind kind, const Queue* queue, uint64_t sequence, const std::string& messageId,
+                            const std::string& key, std::string detail) {
+    if (!m_options.trace) return;
+    m_catalog->appendTrace(
+        TraceEvent{now(), kind, queue ? queue->info.name : "", sequence, messageId, key, std::move(detail)});
+}
+
+void BrokerCore::count(Queue& queue, uint64_t Counters::* field, uint64_t n) { queue.counters.*field += n; }
+
+QueueStats BrokerCore::queueStats(const Queue& queue) const {
+    QueueStats stats;
+    stats.name = queue.info.name;
+    stats.kind = queue.info.kind;
+    stats.durable = queue.info.policy.durable;
+    stats.flush = queue.info.policy.flush;
+    stats.deadLetterQueue = queue.info.deadLetterQueue;
+    stats.ready = queue.ready.size();
+    stats.unacked = queue.unacked;
+    stats.delayed = queue.delayed.size();
+    for (const auto& [name, transaction] : m_transactions)
+        for (const Prepared& prepared : transaction.messages)
+            stats.prepared += std::count(prepared.durable.begin(), prepared.durable.end(), queue.info.id) +
+                              std::count(prepared.memory.begin(), prepared.memory.end(), queue.info.id);
+    stats.consumers = queue.consumers.size();
+    stats.bytes = queue.bytes;
+    if (const Queue* dlq = findQueue(queue.info.deadLetterQueue)) stats.deadLetterDepth = dlq->depth();
+    stats.oldestPublishedAt = queue.ready.oldestPublishedAt();
+    for (const auto& [due, entry] : queue.delayed)
+        if (!stats.oldestPublishedAt || entry.publishedAt < stats.oldestPublishedAt)
+            stats.oldestPublishedAt = entry.publishedAt;
+    stats.counters = queue.counters;
+    return stats;
+}
+
+BrokerStats BrokerCore::stats() const {
+    BrokerStats stats;
+    stats.at = now();
+    stats.totals = m_retiredCounters;
+    for (const auto& [id, queue] : m_queues) {
+        stats.queues.push_back(queueStats(*queue));
+        addCounters(stats.totals, queue->counters);
+    }
+    std::sort(stats.queues.begin(), stats.queues.end(),
+              [](const QueueStats& a, const QueueStats& b) { return a.name < b.name; });
+    stats.consumers = m_consumers.size();
+    stats.unflushedMessages = m_unflushedCount;
+    storage::CommitLogStats log = m_log->stats();
+    stats.logWrittenOffset = log.writtenOffset;
+    stats.logDurableOffset = log.durableOffset;
+    stats.logBytesOnDisk = log.bytesOnDisk;
+    stats.logSegments = log.segmentCount;
+    stats.logReadOnly = log.readOnly;
+    stats.logFailure = log.failure;
+    stats.traceDropped = m_catalog->droppedTrace();
+    stats.confirmLatency = m_confirmLatency;
+    stats.deliverLatency = m_deliverLatency;
+    stats.fsyncLatency = log.syncLatency;
+    return stats;
+}
+
+void BrokerCore::sampleMetrics(TimeMs at) {
+    BrokerStats now = stats();
+    std::vector<MetricsSample> samples;
+    MetricsSample total;
+    total.at = at;
+    total.counters = now.totals;
+    total.unflushed = now.unflushedMessages;
+    total.confirmP50Us = micros(m_secondConfirm.percentile(50));
+    total.confirmP99Us = micros(m_secondConfirm.percentile(99));
+    total.fsyncP50Us = micros(now.fsyncLatency.percentile(50));
+    total.fsyncP99Us = micros(now.fsyncLatency.percentile(99));
+    for (const QueueStats& queue : now.queues) {
+        MetricsSample sample;
+        sample.at = at;
+        sample.queue = queue.name;
+        sample.counters = queue.counters;
+        sample.ready = queue.ready;
+        sample.unacked = queue.unacked;
+        sample.delayed = queue.delayed;
+        sample.deadLetterDepth = queue.deadLetterDepth;
+        total.ready += queue.ready;
+        total.unacked += queue.unacked;
+        total.delayed += queue.delayed;
+        if (queue.kind == QueueKind::DeadLetter) total.deadLetterDepth += queue.ready + queue.delayed + queue.unacked;
+        samples.push_back(std::move(sample));
+    }
+    samples.push_back(std::move(total));
+    m_secondConfirm.reset();
+    m_catalog->appendMetrics(std::move(samples));
+}
+
+void BrokerCore::reclaimLog() {
+    uint64_t least = m_log->writtenOffset();
+    auto consider = [&](const Entry& entry) {
+        if (!entry.inMemory()) least = std::min(least, entry.offset);
+        return true;
+    };
+    for (const auto& [id, queue] : m_queues) {
+        queue->ready.forEach(consider);
+        for (const auto& [due, entry] : queue->delayed) consider(entry);
+        for (const Entry& entry : queue->unreadable) consider(entry);
+        if (auto sequence = queue->dedup.minPersistentSequence()) least = std::min(least, *sequence);
+    }
+    for (const auto& [id, consumer] : m_consumers)
+        for (const auto& [tag, unacked] : consumer->unacked) consider(unacked.entry);
+    for (const auto& [name, transaction] : m_transactions)
+        for (const Prepared& prepared : transaction.messages)
+            if (!prepared.durable.empty()) least = std::min(least, prepared.entry.offset);
+    (void)m_log->dropBefore(least);
+}
+
+}  // namespace depot::broker

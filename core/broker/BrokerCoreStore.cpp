@@ -1,0 +1,133 @@
+// Storing a routed message and confirming it: the confirm waits for the covering fdatasync on a sync-flushed
+// durable queue, for the write on an async one, and for nothing on a transient queue or a transient message.
+#include <algorithm>
+
+#include "broker/BrokerCore.h"
+
+namespace depot::broker {
+namespace {
+
+NackReason reasonFor(const Status& status) {
+    if (status.code() == StatusCode::Closed) return NackReason::ShuttingDown;
+    return status.code() == StatusCode::ReadOnly ? NackReason::ReadOnly : NackReason::StorageFailed;
+}
+
+}  // namespace
+
+void BrokerCore::storeMessage(std::vector<Queue*> targets, std::shared_ptr<MessageRecord> record, bool persistent,
+                              uint64_t started, ConfirmHandler handler, std::vector<std::string> dupQueues) {
+    std::vector<uint32_t> durable, memory;
+    bool sync = false;
+    for (Queue* queue : targets) {
+        bool onDisk = queue->info.policy.durable && persistent;
+        (onDisk ? durable : memory).push_back(queue->info.id);
+        sync = sync || (onDisk && queue->info.policy.flush == FlushMode::Sync);
+        ++queue->pending;
+    }
+    record->queues = durable;
+    auto apply = [this, durable, memory, record, started, sync, handler = std::move(handler),
+                  dupQueues = std::move(dupQueues)](const Status& status, std::span<const uint64_t> offsets,
+                                                    uint64_t end) mutable {
+        std::vector<std::string> stored;
+        for (uint32_t id : durable)
+            if (Queue* queue = queueById(id)) --queue->pending;
+        for (uint32_t id : memory)
+            if (Queue* queue = queueById(id)) --queue->pending;
+        if (!status) {
+            PublishRequest failed;
+            failed.message.id = record->messageId;
+            failed.message.key = record->key;
+            return nackPublish(handler, failed, reasonFor(status), "message not stored: " + status.message());
+        }
+        std::shared_ptr<const MessageRecord> shared = record;
+        uint64_t sequence = durable.empty() ? 0 : offsets[0];
+        for (uint32_t id : durable) {
+            Queue* queue = queueById(id);
+            if (!queue) continue;
+            insertEntry(*queue, entryFor(*record, sequence, sequence, false), record->dueAt);
+            if (queue->info.policy.dedupWindow.count() > 0 && !record->messageId.empty())
+                queue->dedup.insert(std::hash<std::string>{}(record->messageId), sequence, record->publishedAt);
+            count(*queue, &Counters::published);
+            stored.push_back(queue->info.name);
+            traceEvent(TraceKind::Published, queue, sequence, record->messageId, record->key, "");
+        }
+        for (uint32_t id : memory) {
+            Queue* queue = queueById(id);
+            if (!queue) continue;
+            uint64_t transient = m_nextTransient++;
+            m_transient[transient] = shared;
+            insertEntry(*queue, entryFor(*record, 0, transient, true), record->dueAt);
+            if (queue->info.policy.dedupWindow.count() > 0 && !record->messageId.empty())
+                queue->dedup.insert(std::hash<std::string>{}(record->messageId), transient, record->publishedAt);
+            count(*queue, &Counters::published);
+            stored.push_back(queue->info.name);
+            traceEvent(TraceKind::Published, queue, transient, record->messageId, record->key, "in memory only");
+        }
+        auto confirm = [this, record, stored, started, dupQueues, handler = std::move(handler),
+                        ids = durable](const Status& synced) mutable {
+            PublishResult result{PublishOutcome::Confirmed, NackReason::None, "", record->messageId, stored};
+            if (!synced) {
+                result = {PublishOutcome::Nacked, reasonFor(synced), "fdatasync failed: " + synced.message(),
+                          record->messageId, {}};
+            }
+            result.queues.insert(result.queues.end(), dupQueues.begin(), dupQueues.end());
+            for (const std::string& name : stored)
+                if (Queue* queue = findQueue(name)) count(*queue, synced ? &Counters::confirmed : &Counters::nacked);
+            uint64_t latency = steadyNs() - started;
+            m_confirmLatency.record(latency);
+            m_secondConfirm.record(latency);
+            traceEvent(synced ? TraceKind::Confirmed : TraceKind::Nacked, stored.empty() ? nullptr : findQueue(stored[0]),
+                       0, record->messageId, record->key, synced ? "" : result.error);
+            m_outbox.push_back([handler = std::move(handler), result = std::move(result)] {
+                if (handler) handler(result);
+            });
+        };
+        if (sync) return whenDurable(end, std::move(confirm));
+        if (!durable.empty() && end > m_durableOffset) {
+            m_unflushed.emplace_back(end, 1);
+            ++m_unflushedCount;
+        }
+        confirm(Status::ok());
+    };
+    if (durable.empty()) return apply(Status::ok(), {}, 0);
+    m_stager.add(RecordType::Message, *record);
+    m_stager.endGroup(sync, std::move(apply));
+}
+
+void BrokerCore::whenDurable(uint64_t endOffset, std::function<void(const Status&)> complete) {
+    if (!m_logFailure.isOk()) return complete(m_logFailure);
+    if (endOffset <= m_durableOffset) return complete(Status::ok());
+    m_waitingForSync.push_back({endOffset, std::move(complete)});
+}
+
+void BrokerCore::onDurable(uint64_t durableOffset, const Status& status) {
+    if (!status) {
+        m_logFailure = status;
+        auto waiting = std::move(m_waitingForSync);
+        m_waitingForSync.clear();
+        for (PendingConfirm& pending : waiting) pending.complete(status);
+        return;
+    }
+    m_durableOffset = std::max(m_durableOffset, durableOffset);
+    while (!m_waitingForSync.empty() && m_waitingForSync.front().endOffset <= m_durableOffset) {
+        auto complete = std::move(m_waitingForSync.front().complete);
+        m_waitingForSync.pop_front();
+        complete(Status::ok());
+    }
+    while (!m_unflushed.empty() && m_unflushed.front().first <= m_durableOffset) {
+        m_unflushedCount -= m_unflushed.front().second;
+        m_unflushed.pop_front();
+    }
+}
+
+void BrokerCore::shutdown() {
+    settle();
+    Status flushed = m_log->flush();
+    onDurable(m_log->durableOffset(), flushed);
+    auto waiting = std::move(m_waitingForSync);
+    m_waitingForSync.clear();
+    for (PendingConfirm& pending : waiting) pending.complete(Status::closed("broker is shutting down"));
+    settle();
+}
+
+}  // namespace depot::broker

@@ -1,0 +1,59 @@
+#pragma once
+// Queue: one queue's state, owned by the broker thread.
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "broker/Entry.h"
+#include "broker/ReadyList.h"
+#include "depot/broker/Observability.h"
+#include "depot/broker/Policy.h"
+
+namespace depot::broker {
+
+// Producer message ids seen within a queue's dedup window, as 64-bit hashes (the broker confirms a hit only
+// after comparing the stored message's id, so a hash collision cannot drop a message).
+class DedupWindow {
+public:
+    std::optional<uint64_t> find(uint64_t hash) const;  // the sequence of the message stored with that id
+    void insert(uint64_t hash, uint64_t sequence, TimeMs at);
+    void erase(uint64_t hash, uint64_t sequence);
+    void expire(TimeMs before);
+    std::optional<uint64_t> minPersistentSequence() const;  // pins the log: the window must survive a restart
+    size_t size() const { return m_map.size(); }
+
+private:
+    struct Seen {
+        uint64_t hash;
+        uint64_t sequence;
+        TimeMs at;
+    };
+    std::deque<Seen> m_order;
+    std::unordered_map<uint64_t, uint64_t> m_map;
+};
+
+struct Queue {
+    QueueInfo info;
+    uint32_t deadLetterId = 0;  // resolved id of info.deadLetterQueue (0: none)
+    ReadyList ready;
+    std::multimap<TimeMs, Entry> delayed;  // by due time: delayed deliveries and retries waiting for backoff
+    uint64_t unacked = 0;
+    uint64_t pending = 0;  // publishes staged for the log, not yet applied
+    uint64_t bytes = 0;
+    uint64_t expiring = 0;  // ready entries with an expiry time: the sweep only runs when there are some
+    std::vector<uint64_t> consumers;
+    size_t nextConsumer = 0;
+    Counters counters;
+    DedupWindow dedup;
+    std::unordered_map<uint64_t, std::string> lastErrors;  // by sequence: the text of the last failed delivery
+    std::vector<Entry> unreadable;  // entries whose record failed to read: kept, reported, never delivered
+
+    uint64_t depth() const { return ready.size() + delayed.size() + unacked + pending; }
+    bool isDeadLetter() const { return info.kind == QueueKind::DeadLetter; }
+};
+
+}  // namespace depot::broker

@@ -1,0 +1,91 @@
+#include "broker/RequeueRunner.h"
+
+#include <chrono>
+#include <limits>
+
+namespace depot::broker {
+
+Result<std::shared_ptr<RequeueRunner>> RequeueRunner::start(BrokerLoop& loop, BrokerCore& core,
+                                                            RequeueRequest request) {
+    if (request.ratePerSecond < 0) return Status::invalidArgument("requeue rate must not be negative");
+    BrowseOptions browse;
+    browse.limit = std::numeric_limits<size_t>::max();
+    browse.bodies = false;
+    browse.filter = request.filter;
+    auto page = loop.call([&] { return core.browse(request.queue, browse); });
+    if (!page) return page.status();
+    if (!request.target.empty()) {
+        auto exists = loop.call([&] { return Result<bool>(core.browse(request.target, {0, 0}).isOk()); });
+        if (!exists || !*exists) return Status::notFound("no queue \"" + request.target + "\"");
+    }
+    std::vector<uint64_t> sequences;
+    for (const QueuedMessage& message : page->messages)
+        if (message.state != MessageState::Unacked) sequences.push_back(message.sequence);
+    std::shared_ptr<RequeueRunner> runner(new RequeueRunner(loop, core, std::move(request), std::move(sequences)));
+    runner->m_thread = std::thread([runner = runner.get()] { runner->run(); });
+    return runner;
+}
+
+RequeueRunner::RequeueRunner(BrokerLoop& loop, BrokerCore& core, RequeueRequest request,
+                             std::vector<uint64_t> sequences)
+    : m_loop(loop), m_core(core), m_request(std::move(request)), m_sequences(std::move(sequences)) {}
+
+RequeueRunner::~RequeueRunner() {
+    cancel();
+    if (m_thread.joinable()) m_thread.join();
+}
+
+void RequeueRunner::finish(RequeueItem item) {
+    std::lock_guard lock(m_mutex);
+    (item.status ? m_report.requeued : m_report.failed) += 1;
+    m_report.items.push_back(std::move(item));
+    --m_inFlight;
+    ++m_done;
+    m_changed.notify_all();
+}
+
+void RequeueRunner::run() {
+    using Clock = std::chrono::steady_clock;
+    auto interval = m_request.ratePerSecond > 0
+                        ? std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(1.0 / m_request.ratePerSecond))
+                        : Clock::duration::zero();
+    auto next = Clock::now();
+    for (uint64_t sequence : m_sequences) {
+        if (m_cancelled) break;
+        if (interval.count()) {
+            std::this_thread::sleep_until(next);
+            next += interval;
+        }
+        {
+            std::unique_lock lock(m_mutex);
+            m_changed.wait(lock, [this] { return m_inFlight < kInFlight; });
+            ++m_inFlight;
+        }
+        bool posted = m_loop.post([this, sequence] {
+            m_core.requeueOne(m_request.queue, sequence, m_request, [this](RequeueItem item) { finish(item); });
+        });
+        if (!posted) finish({sequence, "", m_request.target, Status::closed("the broker is closed")});
+    }
+    {
+        std::unique_lock lock(m_mutex);
+        m_changed.wait(lock, [this] { return m_inFlight == 0; });
+        m_report.cancelled = m_cancelled.load() && m_report.items.size() < m_sequences.size();
+    }
+    std::string action = m_request.body || m_request.headers ? "edit-requeue" : "requeue";
+    std::string detail = "to " + (m_request.target.empty() ? std::string("source queues") : m_request.target) + ": " +
+                         std::to_string(m_report.requeued) + " requeued, " + std::to_string(m_report.failed) +
+                         " failed" + (m_report.cancelled ? ", cancelled" : "");
+    m_loop.post([core = &m_core, actor = m_request.actor, action, queue = m_request.queue, detail,
+                 count = m_report.requeued] { core->audit(actor, action, queue, detail, count, Status::ok()); });
+    std::lock_guard lock(m_mutex);
+    m_finished = true;
+    m_changed.notify_all();
+}
+
+RequeueReport RequeueRunner::wait() {
+    std::unique_lock lock(m_mutex);
+    m_changed.wait(lock, [this] { return m_finished.load(); });
+    return m_report;
+}
+
+}  // namespace depot::broker

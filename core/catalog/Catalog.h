@@ -1,0 +1,74 @@
+#pragma once
+// Catalog: the broker's SQLite database (DESIGN.md "SQLite catalog"): definitions and policies, the audit log,
+// trace events and metrics history. Never message bodies.
+//
+// Definitions are written synchronously and are durable when the call returns (WAL, synchronous=FULL).
+// Trace, audit and metrics rows are queued and written in batches by a writer thread, so the broker thread
+// never waits on SQLite; trace events are dropped (and counted) when the writer falls behind, audit entries
+// and metrics are not. Queries use their own connection and may run on any thread.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "depot/Result.h"
+#include "depot/broker/Observability.h"
+#include "depot/broker/Policy.h"
+
+namespace depot::catalog {
+
+struct CatalogOptions {
+    uint64_t traceRetentionRows = 2'000'000;
+    int64_t historyRetentionMs = 24 * 3600 * 1000;  // trace events and metrics samples older than this go
+    size_t maxQueuedTrace = 200'000;                 // beyond this, trace events are dropped and counted
+};
+
+class Catalog {
+public:
+    // Opens or creates `path` and migrates its schema to the current version. Fails with Corruption for a file
+    // that is not a Depot catalog or has a newer schema than this build knows.
+    static Result<std::unique_ptr<Catalog>> open(const std::string& path, CatalogOptions options = {});
+    ~Catalog();  // writes everything queued, then stops the writer
+    Catalog(const Catalog&) = delete;
+    Catalog& operator=(const Catalog&) = delete;
+
+    static constexpr int kSchemaVersion = 1;
+
+    // Definitions. Queue ids come from the catalog and are never reused.
+    Result<std::vector<broker::QueueInfo>> loadQueues();
+    Result<std::vector<broker::ExchangeSpec>> loadExchanges();
+    Result<std::vector<broker::Binding>> loadBindings();
+    Result<uint32_t> insertQueue(const broker::QueueInfo& queue);  // queue.id is ignored; returns the new id
+    Status updateQueue(const broker::QueueInfo& queue);            // by id: policy, kind, dead-letter queue
+    Status deleteQueue(uint32_t id);                               // and every binding to it
+    Status upsertExchange(const broker::ExchangeSpec& exchange);
+    Status deleteExchange(const std::string& name);                // and its bindings
+    Status insertBinding(const broker::Binding& binding);          // an existing identical binding is OK
+    Status deleteBinding(const broker::Binding& binding);          // NotFound if absent
+
+    // Queued writes.
+    bool appendTrace(broker::TraceEvent event);  // false: dropped, the writer is too far behind
+    void appendTrace(std::vector<broker::TraceEvent> events);
+    void appendAudit(broker::AuditEntry entry);
+    void appendMetrics(std::vector<broker::MetricsSample> samples);
+    // Waits until everything queued before the call is committed; returns the writer's first error, if any.
+    Status flush();
+    // Deletes trace rows beyond the retention bounds and history older than `now - historyRetentionMs`.
+    // Runs on the writer thread; flush() after it to wait.
+    void prune(broker::TimeMs now);
+    uint64_t droppedTrace() const;
+
+    // Queries, newest last.
+    Result<std::vector<broker::TraceEvent>> queryTrace(const broker::TraceQuery& query);
+    Result<std::vector<broker::AuditEntry>> queryAudit(const broker::AuditQuery& query);
+    Result<std::vector<broker::MetricsSample>> queryMetrics(const std::string& queue, broker::TimeMs from,
+                                                            broker::TimeMs to);
+
+    struct Impl;
+
+private:
+    explicit Catalog(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> m_impl;
+};
+
+}  // namespace depot::catalog

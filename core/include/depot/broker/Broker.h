@@ -1,0 +1,175 @@
+#pragma once
+// Broker: Depot's embeddable, durable message broker (DESIGN.md "Broker semantics").
+//
+// Threads: one broker thread owns every queue; this class is a thread-safe front door to it. Calls that return a
+// Status or Result wait for the broker thread to answer. Handlers (confirms, deliveries, transaction
+// check-backs) run on the broker thread and must be quick; they may call back into the Broker (ack from a
+// delivery handler, publish from a confirm handler): such calls run at once, on the broker thread.
+//
+// Durability: a PublishResult of Confirmed means the message is as safe as its queues' policies say (for a
+// durable queue with sync flush: covered by an fdatasync). Nothing confirmed is ever dropped silently: it is
+// delivered until acked, or dead-lettered with a death record.
+#include <cstdint>
+#include <functional>
+#include <future>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "depot/Result.h"
+#include "depot/broker/Clock.h"
+#include "depot/broker/Message.h"
+#include "depot/broker/Observability.h"
+#include "depot/broker/Policy.h"
+#include "depot/storage/CommitLog.h"
+
+namespace depot::broker {
+
+struct BrokerOptions {
+    std::string dataDir;                          // holds log/ and catalog.db
+    storage::FileSystem* fileSystem = nullptr;    // null = the real one
+    Clock* clock = nullptr;                       // null = Clock::system()
+    uint64_t segmentSize = storage::kDefaultSegmentSize;
+    size_t maxMessageSize = kDefaultMaxMessageSize;
+    Millis asyncFlushInterval{100};
+    Millis transactionCheckInterval{30000};       // first check-back after this, then again every interval
+    uint32_t transactionMaxChecks = 15;           // then the half message is dead-lettered (tx-unresolved)
+    bool trace = true;                            // record lifecycle events in the catalog
+    uint64_t traceRetentionRows = 2'000'000;
+    Millis historyRetention{24 * 3600 * 1000};    // metrics history and trace events older than this are deleted
+};
+
+struct ConsumerSpec {
+    std::string queue;
+    uint32_t prefetch = 100;  // unacked deliveries allowed at once (credit); 0 = unlimited
+    bool autoAck = false;     // settled when sent: a crash in the consumer loses it (for demonstrations)
+    std::string name;         // shown in stats and trace
+};
+
+// Selects messages when browsing or requeueing. Empty fields match everything.
+struct MessageFilter {
+    std::vector<uint64_t> sequences;   // only these
+    std::string messageId;
+    std::string sourceQueue;           // death record's source queue
+    std::optional<DeathReason> reason;
+    TimeMs from = 0;                   // on last death time (dead letters) or publish time (others)
+    TimeMs to = INT64_MAX;
+    std::string text;                  // substring of body, a header name or value, or the last error
+};
+
+struct BrowseOptions {
+    size_t start = 0;    // index among the matching messages, in queue order
+    size_t limit = 100;
+    bool bodies = true;
+    MessageFilter filter;
+};
+
+struct BrowsePage {
+    std::vector<QueuedMessage> messages;
+    uint64_t matched = 0;  // how many messages match the filter in all
+};
+
+struct RequeueRequest {
+    std::string queue;               // the dead-letter queue (or any queue) to take messages from
+    MessageFilter filter;            // with sequences: exactly those
+    std::string target;              // empty: each message's source queue (from its death record)
+    std::optional<std::string> body;     // edited body for every requeued message
+    std::optional<Headers> headers;      // edited headers
+    double ratePerSecond = 0;        // 0 = as fast as possible
+    Actor actor;
+};
+
+struct RequeueItem {
+    uint64_t sequence = 0;
+    std::string messageId;
+    std::string target;
+    Status status;  // OK: the copy was stored in the target and the original settled in one atomic batch
+};
+
+struct RequeueReport {
+    std::vector<RequeueItem> items;
+    uint64_t requeued = 0;
+    uint64_t failed = 0;
+    bool cancelled = false;
+};
+
+// A running bulk requeue. Thread-safe.
+class RequeueJob {
+public:
+    virtual ~RequeueJob() = default;
+    virtual uint64_t total() const = 0;
+    virtual uint64_t done() const = 0;
+    virtual void cancel() = 0;
+    virtual bool finished() const = 0;
+    virtual RequeueReport wait() = 0;  // blocks until finished or cancelled
+};
+
+using ConfirmHandler = std::function<void(const PublishResult&)>;
+using DeliveryHandler = std::function<void(Delivery&&)>;
+// Asked when a half message stays unresolved; answer with commitTransaction()/rollbackTransaction().
+using TransactionChecker = std::function<void(const std::string& transaction, const std::string& messageId)>;
+
+class BrokerCore;
+
+class Broker {
+public:
+    // Opens (recovering) or creates the broker in options.dataDir and starts its thread.
+    static Result<std::unique_ptr<Broker>> open(BrokerOptions options);
+    ~Broker();  // close()
+    Broker(const Broker&) = delete;
+    Broker& operator=(const Broker&) = delete;
+    // Stops the thread after flushing the log and the catalog. Unconfirmed publishes are nacked (ShuttingDown).
+    Status close();
+
+    // Definitions. Redeclaring with the same policy is a no-op; with another one it is an error (use update).
+    Result<QueueInfo> declareQueue(const QueueSpec& spec, const Actor& actor = {});
+    Result<QueueInfo> updateQueuePolicy(const std::string& name, const QueuePolicy& policy, const Actor& actor = {});
+    Status deleteQueue(const std::string& name, const Actor& actor = {});
+    Result<uint64_t> purgeQueue(const std::string& name, const Actor& actor = {});  // messages removed
+    Result<std::vector<QueueInfo>> listQueues();
+    Status declareExchange(const ExchangeSpec& spec, const Actor& actor = {});
+    Status deleteExchange(const std::string& name, const Actor& actor = {});
+    Result<std::vector<ExchangeSpec>> listExchanges();
+    Status bind(const Binding& binding, const Actor& actor = {});
+    Status unbind(const Binding& binding, const Actor& actor = {});
+    Result<std::vector<Binding>> listBindings();
+
+    // Publishing. The handler runs exactly once, on the broker thread.
+    void publish(PublishRequest request, ConfirmHandler handler);
+    std::future<PublishResult> publish(PublishRequest request);
+    std::future<PublishResult> commitTransaction(const std::string& transaction);
+    std::future<PublishResult> rollbackTransaction(const std::string& transaction);
+    Status setTransactionChecker(const std::string& producer, TransactionChecker checker);
+
+    // Consuming. Deliveries arrive on the broker thread; ack or nack each by its tag on the same consumer.
+    Result<uint64_t> consume(const ConsumerSpec& spec, DeliveryHandler handler);
+    Status cancel(uint64_t consumer);  // its unacked messages are redelivered at once
+    Status ack(uint64_t consumer, uint64_t tag);
+    Status nack(uint64_t consumer, uint64_t tag, const NackOptions& options = {});
+
+    // Operator tools. Browsing changes nothing.
+    Result<BrowsePage> browse(const std::string& queue, const BrowseOptions& options = {});
+    Status deleteMessage(const std::string& queue, uint64_t sequence, const Actor& actor = {});
+    // Dead-letters one message now (reason rejected): unblocks a per-key queue poisoned by its head.
+    Status deadLetterMessage(const std::string& queue, uint64_t sequence, const Actor& actor = {});
+    Result<std::shared_ptr<RequeueJob>> requeue(RequeueRequest request);
+
+    BrokerStats stats();
+    Result<std::vector<TraceEvent>> trace(const TraceQuery& query);
+    Result<std::vector<AuditEntry>> audit(const AuditQuery& query = {});
+    Result<std::vector<MetricsSample>> history(const std::string& queue, TimeMs from, TimeMs to);
+
+    // Runs every timer that is due by the clock now and waits for it (tests with a ManualClock).
+    void runTimers();
+    // Waits until everything written so far is durable and every trace/audit/metrics row is in the catalog.
+    Status sync();
+    const storage::RecoveryReport& recoveryReport() const;
+
+private:
+    struct Impl;
+    explicit Broker(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> m_impl;
+};
+
+}  // namespace depot::broker
