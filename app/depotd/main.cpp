@@ -1,6 +1,5 @@
-// depotd: the headless Depot process. Today it opens (and so recovers) the commit log in its data directory,
-// reports what recovery found, and holds the log open until SIGTERM or SIGINT. It does not listen on the
-// network yet.
+// depotd: the headless Depot process. It opens (and so recovers) the broker in its data directory, reports what
+// recovery found, and serves until SIGTERM or SIGINT. It does not listen on the network yet (the wire issue).
 
 #include <pthread.h>
 #include <signal.h>
@@ -8,18 +7,16 @@
 #include <charconv>
 #include <cstdint>
 #include <cstdio>
-#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <system_error>
 
 #include "depot/BuildInfo.h"
 #include "depot/Result.h"
 #include "depot/Status.h"
-#include "depot/storage/CommitLog.h"
+#include "depot/broker/Broker.h"
 
 namespace {
 
@@ -96,14 +93,6 @@ depot::Result<Options> parseArguments(int argc, char** argv) {
     return options;
 }
 
-depot::Status prepareDirectories(const std::string& logDir) {
-    std::error_code error;
-    std::filesystem::create_directories(logDir, error);
-    if (error)
-        return depot::Status::ioError("cannot create " + logDir + ": " + error.message());
-    return depot::Status::ok();
-}
-
 // Blocked in every thread (the commit log's threads inherit the mask), so only sigwait() sees them.
 sigset_t blockStopSignals() {
     sigset_t set;
@@ -140,39 +129,41 @@ void printRecoveryReport(const depot::storage::RecoveryReport& report) {
     std::fflush(stdout);
 }
 
-// Opens the log, waits for a stop signal, closes it. Returns the process exit code.
+// Opens (recovering) the broker, waits for a stop signal, closes it. Returns the process exit code.
 int serve(const Options& options, const sigset_t& stopSignals) {
-    const std::string logDir = options.dataDir + "/log";
-    if (depot::Status status = prepareDirectories(logDir); !status) {
-        std::fprintf(stderr, "depotd: %s\n", status.toString().c_str());
-        return kExitError;
-    }
-    depot::storage::CommitLogOptions logOptions;
+    depot::broker::BrokerOptions brokerOptions;
+    brokerOptions.dataDir = options.dataDir;
     if (options.segmentSize)
-        logOptions.segmentSize = *options.segmentSize;
-    auto opened = depot::storage::CommitLog::open(logDir, logOptions);
+        brokerOptions.segmentSize = *options.segmentSize;
+    auto opened = depot::broker::Broker::open(brokerOptions);
     if (!opened) {
-        std::fprintf(stderr, "depotd: cannot open the commit log in %s: %s\n", logDir.c_str(),
+        std::fprintf(stderr, "depotd: cannot open the broker in %s: %s\n", options.dataDir.c_str(),
                      opened.status().toString().c_str());
         return kExitError;
     }
-    std::unique_ptr<depot::storage::CommitLog> log = std::move(opened).value();
-    printRecoveryReport(log->recoveryReport());
-    if (depot::Status failure = log->failure(); !failure)
-        std::fprintf(stderr, "depotd: the commit log is read-only: %s\n", failure.toString().c_str());
-    std::printf("depotd ready: data %s (commit log at offset %llu, durable %llu)\n", options.dataDir.c_str(),
-                static_cast<unsigned long long>(log->writtenOffset()),
-                static_cast<unsigned long long>(log->durableOffset()));
+    std::unique_ptr<depot::broker::Broker> broker = std::move(opened).value();
+    printRecoveryReport(broker->recoveryReport());
+    const depot::broker::BrokerStats stats = broker->stats();
+    if (stats.logReadOnly)
+        std::fprintf(stderr, "depotd: the commit log is read-only: %s\n", stats.logFailure.c_str());
+    uint64_t messages = 0;
+    for (const depot::broker::QueueStats& queue : stats.queues)
+        messages += queue.ready + queue.delayed + queue.unacked;
+    std::printf("depotd ready: data %s (%zu queues, %llu messages; commit log at offset %llu, durable %llu)\n",
+                options.dataDir.c_str(), stats.queues.size(), static_cast<unsigned long long>(messages),
+                static_cast<unsigned long long>(stats.logWrittenOffset),
+                static_cast<unsigned long long>(stats.logDurableOffset));
     std::fflush(stdout);
 
     const int signal = waitForStopSignal(stopSignals);
-    std::printf("depotd: %s received, closing the commit log\n", signal == SIGINT ? "SIGINT" : "SIGTERM");
+    std::printf("depotd: %s received, closing the broker\n", signal == SIGINT ? "SIGINT" : "SIGTERM");
     std::fflush(stdout);
-    // The destructor cannot report a failed final sync, so sync first and say so if it fails.
-    const depot::Status synced = log->flush();
-    log.reset();
-    if (!synced) {
-        std::fprintf(stderr, "depotd: stopped, but the final sync failed: %s\n", synced.toString().c_str());
+    // close() flushes the log and the catalog; report a failed final sync rather than hide it.
+    const depot::Status synced = broker->sync();
+    const depot::Status closed = broker->close();
+    if (!synced || !closed) {
+        std::fprintf(stderr, "depotd: stopped, but the final flush failed: %s\n",
+                     (!synced ? synced : closed).toString().c_str());
         return kExitError;
     }
     std::printf("depotd stopped cleanly\n");
