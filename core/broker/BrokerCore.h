@@ -177,6 +177,7 @@ private:
     void count(Queue& queue, uint64_t Counters::* field, uint64_t n = 1);
     void sampleMetrics(TimeMs now);
     void reclaimLog();
+    void compactOldest(uint64_t before);
     QueueStats queueStats(const Queue& queue) const;
 
     TimeMs now() const { return m_clock.now(); }

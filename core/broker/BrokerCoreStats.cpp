@@ -129,6 +129,10 @@ void BrokerCore::reclaimLog() {
         for (const Prepared& prepared : transaction.messages)
             if (!prepared.durable.empty()) least = std::min(least, prepared.entry.offset);
     (void)m_log->dropBefore(least);
+    // Two segments or more behind the head and still pinned: copy the few live messages forward.
+    uint64_t head = m_log->writtenOffset();
+    uint64_t segment = m_options.segmentSize;
+    if (head > least && head - least > 2 * segment) compactOldest(head - 2 * segment);
 }
 
 }  // namespace depot::broker

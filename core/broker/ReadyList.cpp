@@ -123,6 +123,12 @@ size_t ReadyList::removeIf(const std::function<bool(const Entry&)>& remove) {
     return removed;
 }
 
+void ReadyList::updateEach(const std::function<void(Entry&)>& update) {
+    for (Entry& entry : m_fifo) update(entry);
+    for (auto& [key, line] : m_byKey)
+        for (Entry& entry : line) update(entry);
+}
+
 void ReadyList::forEach(const std::function<bool(const Entry&)>& visit) const {
     if (m_byKey.empty()) {
         for (const Entry& entry : m_fifo)

@@ -39,6 +39,8 @@ public:
 
     // Removes every entry for which `remove` returns true (it may look at and keep the entry).
     size_t removeIf(const std::function<bool(const Entry&)>& remove);
+    // Lets `update` change entries in place (not their sequence or key): compaction moves a payload.
+    void updateEach(const std::function<void(Entry&)>& update);
     // Visits entries in queue order (per-key: by sequence). Stops when `visit` returns false.
     void forEach(const std::function<bool(const Entry&)>& visit) const;
     std::vector<Entry> takeAll();

@@ -64,6 +64,8 @@ struct RequeueEvent {
     std::string by;
     std::string fromQueue;
     std::string toQueue;
+
+    bool operator==(const RequeueEvent&) const = default;
 };
 
 // Travels with every dead letter, across requeues and restarts.
