@@ -32,7 +32,7 @@ public:
     Catalog(const Catalog&) = delete;
     Catalog& operator=(const Catalog&) = delete;
 
-    static constexpr int kSchemaVersion = 1;
+    static constexpr int kSchemaVersion = 2;
 
     // Definitions. Queue ids come from the catalog and are never reused.
     Result<std::vector<broker::QueueInfo>> loadQueues();

@@ -1,0 +1,77 @@
+#pragma once
+// CatalogWriter: the thread that writes trace events, audit entries and metrics samples to the catalog, so
+// the threads producing them never wait on SQLite. Whatever is queued when the thread wakes is committed in one
+// transaction (one fsync for the whole batch), with statements prepared once and reused.
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "catalog/Catalog.h"
+#include "catalog/Sqlite.h"
+
+namespace depot::catalog {
+
+class CatalogWriter {
+public:
+    // `db` is the catalog's main connection, shared with definition writes under `dbMutex`; both outlive the
+    // writer. Nothing is written until start().
+    CatalogWriter(SqliteDb& db, std::mutex& dbMutex, CatalogOptions options);
+    ~CatalogWriter();  // commits everything queued, then joins the thread
+    CatalogWriter(const CatalogWriter&) = delete;
+    CatalogWriter& operator=(const CatalogWriter&) = delete;
+
+    Status start();
+
+    // Trace events are refused (false, and counted) while maxQueuedTrace of them wait; audit entries and
+    // metrics samples are always queued.
+    bool appendTrace(broker::TraceEvent event);
+    void appendTrace(std::vector<broker::TraceEvent> events);
+    void appendAudit(broker::AuditEntry entry);
+    void appendMetrics(std::vector<broker::MetricsSample> samples);
+    void prune(broker::TimeMs now);
+    // Waits until everything queued before the call is committed (or has failed); returns the first error the
+    // writer met since it started, OK if none.
+    Status flush();
+    uint64_t droppedTrace() const { return m_dropped.load(std::memory_order_relaxed); }
+
+private:
+    struct Batch {
+        std::vector<broker::TraceEvent> trace;
+        std::vector<broker::AuditEntry> audit;
+        std::vector<broker::MetricsSample> metrics;
+        std::optional<broker::TimeMs> pruneAt;
+        bool empty() const { return trace.empty() && audit.empty() && metrics.empty() && !pruneAt; }
+    };
+    struct Statements;
+
+    static Result<std::unique_ptr<Statements>> prepareStatements(SqliteDb& db);
+    void run();
+    Status write(const Batch& batch, std::unique_ptr<Statements>& statements);
+    Status insertAll(const Batch& batch, Statements& statements);
+    Status pruneOlder(broker::TimeMs now, Statements& statements);
+    void queued();  // with m_mutex held: a new generation is waiting
+
+    SqliteDb& m_db;
+    std::mutex& m_dbMutex;
+    const CatalogOptions m_options;
+
+    mutable std::mutex m_mutex;
+    std::condition_variable m_wake;       // the writer: something was queued, or it is time to stop
+    std::condition_variable m_committed;  // flush(): a batch was written
+    Batch m_pending;
+    // Every append bumps m_queuedGeneration; the writer publishes the generation it took with its batch once
+    // the batch is committed. flush() waits for the generation current at its call.
+    uint64_t m_queuedGeneration = 0;
+    uint64_t m_writtenGeneration = 0;
+    bool m_stopping = false;
+    Status m_firstError;
+    std::atomic<uint64_t> m_dropped{0};
+    std::thread m_thread;
+};
+
+}  // namespace depot::catalog

@@ -1,0 +1,542 @@
+// The SQLite catalog against a real database file: definitions and their durability, schema versioning,
+// refusal of foreign files, the history writer (trace, audit, metrics), dropping, pruning and queries.
+#include <QtTest>
+
+#include <atomic>
+#include <fstream>
+#include <limits>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "catalog/Catalog.h"
+#include "catalog/Sqlite.h"
+#include "support/TempDir.h"
+
+using namespace depot;
+using namespace depot::broker;
+using namespace depot::catalog;
+
+#define CHECK_OK(expr)                                                  \
+    do {                                                                \
+        const ::depot::Status checkStatus_ = (expr);                    \
+        QVERIFY2(checkStatus_.isOk(), checkStatus_.toString().c_str()); \
+    } while (0)
+
+namespace {
+
+constexpr TimeMs kNow = 1'700'000'000'000;
+
+std::unique_ptr<Catalog> openCatalog(const std::string& path, CatalogOptions options = {}) {
+    Result<std::unique_ptr<Catalog>> catalog = Catalog::open(path, options);
+    if (!catalog) {
+        qWarning("open %s: %s", path.c_str(), catalog.status().toString().c_str());
+        return nullptr;
+    }
+    return std::move(*catalog);
+}
+
+// Every field differs from QueuePolicy's default.
+QueuePolicy unusualPolicy() {
+    QueuePolicy policy;
+    policy.durable = false;
+    policy.flush = FlushMode::Async;
+    policy.maxAttempts = 9;
+    policy.backoff = {Millis(250), Millis(750), Millis(86'400'000)};
+    policy.ackTimeout = Millis(12'345);
+    policy.ttl = Millis(60'000);
+    policy.maxLength = 1000;
+    policy.overflow = Overflow::DeadLetterOldest;
+    policy.ordering = Ordering::PerKey;
+    policy.dedupWindow = Millis(0);
+    policy.deadLetterQueue = "orders.parking";
+    return policy;
+}
+
+QueueInfo queueInfo(const std::string& name, QueuePolicy policy = {}, QueueKind kind = QueueKind::Normal) {
+    QueueInfo queue;
+    queue.name = name;
+    queue.policy = std::move(policy);
+    queue.kind = kind;
+    queue.deadLetterQueue = kind == QueueKind::Normal ? name + ".dlq" : "";
+    queue.createdAt = kNow;
+    return queue;
+}
+
+TraceEvent traceEvent(TimeMs at, const std::string& id, const std::string& key, TraceKind kind = TraceKind::Published) {
+    return TraceEvent{at, kind, "orders", uint64_t(at - kNow), id, key, "detail of " + id};
+}
+
+MetricsSample metricsSample(TimeMs at, const std::string& queue, uint64_t base) {
+    MetricsSample m;
+    m.at = at;
+    m.queue = queue;
+    Counters& c = m.counters;
+    uint64_t value = base;
+    for (uint64_t* field :
+         {&c.published, &c.confirmed, &c.nacked, &c.delivered, &c.redelivered, &c.acked, &c.retried, &c.deadLettered,
+          &c.expired, &c.deduplicated, &m.ready, &m.unacked, &m.delayed, &m.deadLetterDepth, &m.unflushed,
+          &m.confirmP50Us, &m.confirmP99Us, &m.fsyncP50Us, &m.fsyncP99Us})
+        *field = value++;
+    return m;
+}
+
+bool sameSample(const MetricsSample& a, const MetricsSample& b) {
+    const Counters& x = a.counters;
+    const Counters& y = b.counters;
+    return a.at == b.at && a.queue == b.queue && x.published == y.published && x.confirmed == y.confirmed &&
+           x.nacked == y.nacked && x.delivered == y.delivered && x.redelivered == y.redelivered && x.acked == y.acked &&
+           x.retried == y.retried && x.deadLettered == y.deadLettered && x.expired == y.expired &&
+           x.deduplicated == y.deduplicated && a.ready == b.ready && a.unacked == b.unacked && a.delayed == b.delayed &&
+           a.deadLetterDepth == b.deadLetterDepth && a.unflushed == b.unflushed && a.confirmP50Us == b.confirmP50Us &&
+           a.confirmP99Us == b.confirmP99Us && a.fsyncP50Us == b.fsyncP50Us && a.fsyncP99Us == b.fsyncP99Us;
+}
+
+std::vector<std::string> messageIds(const std::vector<TraceEvent>& events) {
+    std::vector<std::string> ids;
+    for (const TraceEvent& e : events)
+        ids.push_back(e.messageId);
+    return ids;
+}
+
+void execOnFile(const std::string& path, const char* sql) {
+    Result<SqliteDb> db = SqliteDb::open(path, SqliteDb::Mode::ReadWriteCreate);
+    QVERIFY2(db.isOk(), db.status().toString().c_str());
+    CHECK_OK(db->exec(sql, "test setup"));
+}
+
+}  // namespace
+
+class TestCatalog : public QObject {
+    Q_OBJECT
+
+private slots:
+    void testDefinitionsSurviveReopen() {
+        test::TempDir dir;
+        const std::string path = dir.file("catalog.db");
+        QueueInfo orders = queueInfo("orders", unusualPolicy());
+        QueueInfo parking = queueInfo("orders.parking", {}, QueueKind::DeadLetter);
+        {
+            auto catalog = openCatalog(path);
+            QVERIFY(catalog);
+            Result<uint32_t> id = catalog->insertQueue(orders);
+            QVERIFY(id.isOk());
+            orders.id = *id;
+            id = catalog->insertQueue(parking);
+            QVERIFY(id.isOk());
+            parking.id = *id;
+            CHECK_OK(catalog->upsertExchange({"events", ExchangeType::Topic, "unroutable"}));
+            CHECK_OK(catalog->upsertExchange({"fan", ExchangeType::Direct, ""}));
+            CHECK_OK(catalog->upsertExchange({"fan", ExchangeType::Fanout, ""}));  // replaces the first
+            CHECK_OK(catalog->insertBinding({"events", "orders", "order.*.created"}));
+            CHECK_OK(catalog->insertBinding({"fan", "orders", ""}));
+            CHECK_OK(catalog->insertBinding({"fan", "orders", ""}));  // identical: accepted, stored once
+        }
+        auto catalog = openCatalog(path);
+        QVERIFY(catalog);
+        Result<std::vector<QueueInfo>> queues = catalog->loadQueues();
+        QVERIFY(queues.isOk());
+        QCOMPARE(queues->size(), size_t(2));
+        for (const auto& [loaded, expected] : {std::pair{(*queues)[0], orders}, std::pair{(*queues)[1], parking}}) {
+            QCOMPARE(loaded.id, expected.id);
+            QCOMPARE(loaded.name, expected.name);
+            QVERIFY(loaded.policy == expected.policy);
+            QVERIFY(loaded.kind == expected.kind);
+            QCOMPARE(loaded.deadLetterQueue, expected.deadLetterQueue);
+            QCOMPARE(loaded.createdAt, expected.createdAt);
+        }
+        Result<std::vector<ExchangeSpec>> exchanges = catalog->loadExchanges();
+        QVERIFY(exchanges.isOk());
+        QCOMPARE(exchanges->size(), size_t(2));
+        QCOMPARE((*exchanges)[0].name, std::string("events"));
+        QVERIFY((*exchanges)[0].type == ExchangeType::Topic);
+        QCOMPARE((*exchanges)[0].alternateQueue, std::string("unroutable"));
+        QCOMPARE((*exchanges)[1].name, std::string("fan"));
+        QVERIFY((*exchanges)[1].type == ExchangeType::Fanout);
+        Result<std::vector<Binding>> bindings = catalog->loadBindings();
+        QVERIFY(bindings.isOk());
+        QVERIFY((*bindings == std::vector<Binding>{{"events", "orders", "order.*.created"}, {"fan", "orders", ""}}));
+    }
+
+    void testUpdateQueueChangesPolicyAndKind() {
+        test::TempDir dir;
+        auto catalog = openCatalog(dir.file("catalog.db"));
+        QVERIFY(catalog);
+        QueueInfo queue = queueInfo("orders");
+        Result<uint32_t> id = catalog->insertQueue(queue);
+        QVERIFY(id.isOk());
+        queue.id = *id;
+        queue.policy = unusualPolicy();
+        queue.kind = QueueKind::DeadLetter;
+        queue.deadLetterQueue = "";
+        CHECK_OK(catalog->updateQueue(queue));
+        Result<std::vector<QueueInfo>> queues = catalog->loadQueues();
+        QVERIFY(queues.isOk());
+        QCOMPARE(queues->size(), size_t(1));
+        QVERIFY(queues->front().policy == unusualPolicy());
+        QVERIFY(queues->front().kind == QueueKind::DeadLetter);
+        QCOMPARE(queues->front().deadLetterQueue, std::string());
+        queue.id = *id + 100;
+        QCOMPARE(catalog->updateQueue(queue).code(), StatusCode::NotFound);
+    }
+
+    void testQueueIdsAreNeverReused() {
+        test::TempDir dir;
+        const std::string path = dir.file("catalog.db");
+        uint32_t idB = 0;
+        {
+            auto catalog = openCatalog(path);
+            QVERIFY(catalog);
+            Result<uint32_t> idA = catalog->insertQueue(queueInfo("a"));
+            QVERIFY(idA.isOk());
+            CHECK_OK(catalog->deleteQueue(*idA));
+            Result<uint32_t> b = catalog->insertQueue(queueInfo("b"));
+            QVERIFY(b.isOk());
+            QVERIFY(*b > *idA);
+            idB = *b;
+            CHECK_OK(catalog->deleteQueue(idB));  // the newest id is deleted too: still not handed out again
+        }
+        auto catalog = openCatalog(path);
+        QVERIFY(catalog);
+        Result<uint32_t> idC = catalog->insertQueue(queueInfo("a"));
+        QVERIFY(idC.isOk());
+        QVERIFY(*idC > idB);
+        QCOMPARE(catalog->deleteQueue(idB).code(), StatusCode::NotFound);
+    }
+
+    void testDeletingQueueDeletesItsBindings() {
+        test::TempDir dir;
+        auto catalog = openCatalog(dir.file("catalog.db"));
+        QVERIFY(catalog);
+        Result<uint32_t> orders = catalog->insertQueue(queueInfo("orders"));
+        QVERIFY(orders.isOk());
+        QVERIFY(catalog->insertQueue(queueInfo("audit")).isOk());
+        CHECK_OK(catalog->upsertExchange({"events", ExchangeType::Topic, ""}));
+        CHECK_OK(catalog->insertBinding({"events", "orders", "order.#"}));
+        CHECK_OK(catalog->insertBinding({"events", "audit", "#"}));
+        CHECK_OK(catalog->deleteQueue(*orders));
+        Result<std::vector<Binding>> bindings = catalog->loadBindings();
+        QVERIFY(bindings.isOk());
+        QVERIFY((*bindings == std::vector<Binding>{{"events", "audit", "#"}}));
+        Result<std::vector<QueueInfo>> queues = catalog->loadQueues();
+        QVERIFY(queues.isOk());
+        QCOMPARE(queues->size(), size_t(1));
+        QCOMPARE(queues->front().name, std::string("audit"));
+    }
+
+    void testDeletingExchangeDeletesItsBindings() {
+        test::TempDir dir;
+        auto catalog = openCatalog(dir.file("catalog.db"));
+        QVERIFY(catalog);
+        CHECK_OK(catalog->upsertExchange({"a", ExchangeType::Fanout, ""}));
+        CHECK_OK(catalog->upsertExchange({"b", ExchangeType::Fanout, ""}));
+        CHECK_OK(catalog->insertBinding({"a", "q", ""}));
+        CHECK_OK(catalog->insertBinding({"b", "q", ""}));
+        CHECK_OK(catalog->deleteExchange("a"));
+        QCOMPARE(catalog->deleteExchange("a").code(), StatusCode::NotFound);
+        Result<std::vector<Binding>> bindings = catalog->loadBindings();
+        QVERIFY(bindings.isOk());
+        QVERIFY((*bindings == std::vector<Binding>{{"b", "q", ""}}));
+        QCOMPARE(catalog->loadExchanges()->size(), size_t(1));
+    }
+
+    void testDeletingAbsentBindingIsNotFound() {
+        test::TempDir dir;
+        auto catalog = openCatalog(dir.file("catalog.db"));
+        QVERIFY(catalog);
+        CHECK_OK(catalog->insertBinding({"ex", "q", "k"}));
+        QCOMPARE(catalog->deleteBinding({"ex", "q", "other"}).code(), StatusCode::NotFound);
+        CHECK_OK(catalog->deleteBinding({"ex", "q", "k"}));
+        QCOMPARE(catalog->deleteBinding({"ex", "q", "k"}).code(), StatusCode::NotFound);
+    }
+
+    void testDuplicateQueueNameIsRejected() {
+        test::TempDir dir;
+        auto catalog = openCatalog(dir.file("catalog.db"));
+        QVERIFY(catalog);
+        QVERIFY(catalog->insertQueue(queueInfo("orders")).isOk());
+        Result<uint32_t> again = catalog->insertQueue(queueInfo("orders", unusualPolicy()));
+        QVERIFY(!again.isOk());
+        QVERIFY2(again.status().message().find("orders") != std::string::npos, again.status().toString().c_str());
+        Result<std::vector<QueueInfo>> queues = catalog->loadQueues();
+        QVERIFY(queues.isOk());
+        QCOMPARE(queues->size(), size_t(1));
+        QVERIFY(queues->front().policy == QueuePolicy{});
+    }
+
+    void testNewerSchemaVersionIsRefused() {
+        test::TempDir dir;
+        const std::string path = dir.file("catalog.db");
+        QVERIFY(openCatalog(path));
+        execOnFile(path, ("PRAGMA user_version = " + std::to_string(Catalog::kSchemaVersion + 1)).c_str());
+        Result<std::unique_ptr<Catalog>> catalog = Catalog::open(path);
+        QVERIFY(!catalog.isOk());
+        QCOMPARE(catalog.status().code(), StatusCode::Corruption);
+        const std::string expected = "catalog schema version " + std::to_string(Catalog::kSchemaVersion + 1) +
+                                     " is newer than this build (" + std::to_string(Catalog::kSchemaVersion) + ")";
+        QVERIFY2(catalog.status().message().find(expected) != std::string::npos, catalog.status().toString().c_str());
+    }
+
+    void testForeignFileIsRefused_data() {
+        QTest::addColumn<QByteArray>("content");  // written as the file's bytes, unless it starts with "sql:"
+        QTest::newRow("text") << QByteArray("this is not a database, just some text that is long enough\n");
+        QTest::newRow("binary") << QByteArray(8192, '\x5a');
+        QTest::newRow("truncated sqlite header") << QByteArray("SQLite format 3\0\x10\0", 19);
+        QTest::newRow("sqlite of another program") << QByteArray("sql:CREATE TABLE songs (title TEXT)");
+        QTest::newRow("other application id") << QByteArray("sql:PRAGMA application_id = 12345");
+    }
+    void testForeignFileIsRefused() {
+        QFETCH(QByteArray, content);
+        test::TempDir dir;
+        const std::string path = dir.file("catalog.db");
+        if (content.startsWith("sql:")) {
+            execOnFile(path, content.mid(4).constData());
+        } else {
+            std::ofstream(path, std::ios::binary).write(content.constData(), content.size());
+        }
+        Result<std::unique_ptr<Catalog>> catalog = Catalog::open(path);
+        QVERIFY(!catalog.isOk());
+        QCOMPARE(catalog.status().code(), StatusCode::Corruption);
+        QVERIFY2(catalog.status().message().find("is not a Depot catalog") != std::string::npos,
+                 catalog.status().toString().c_str());
+    }
+
+    void testHistoryIsQueryableAfterFlushAndReopen() {
+        test::TempDir dir;
+        const std::string path = dir.file("catalog.db");
+        const AuditEntry entry{kNow, "alice", "purge", "orders", "{\"why\":\"test\"}", 42, false};
+        const MetricsSample broker = metricsSample(kNow, "", 1);
+        const MetricsSample orders = metricsSample(kNow, "orders", 1000);
+        const MetricsSample maxed = metricsSample(kNow + 1000, "orders", std::numeric_limits<uint64_t>::max() - 30);
+        {
+            auto catalog = openCatalog(path);
+            QVERIFY(catalog);
+            QVERIFY(catalog->appendTrace(traceEvent(kNow, "m1", "k1", TraceKind::RetryScheduled)));
+            catalog->appendAudit(entry);
+            catalog->appendMetrics({broker, orders, maxed});
+            CHECK_OK(catalog->flush());
+            QCOMPARE(catalog->queryTrace({})->size(), size_t(1));
+            QCOMPARE(catalog->queryAudit({})->size(), size_t(1));
+            QCOMPARE(catalog->queryMetrics("orders", 0, INT64_MAX)->size(), size_t(2));
+            catalog->appendAudit(
+                {kNow + 1, "bob", "requeue", "orders.dlq", "", 1, true});  // committed by the destructor
+        }
+        auto catalog = openCatalog(path);
+        QVERIFY(catalog);
+        Result<std::vector<TraceEvent>> trace = catalog->queryTrace({"m1", "", 10});
+        QVERIFY(trace.isOk());
+        QCOMPARE(trace->size(), size_t(1));
+        const TraceEvent& event = trace->front();
+        QVERIFY(event.kind == TraceKind::RetryScheduled);
+        QCOMPARE(event.at, kNow);
+        QCOMPARE(event.queue, std::string("orders"));
+        QCOMPARE(event.key, std::string("k1"));
+        QCOMPARE(event.detail, std::string("detail of m1"));
+        Result<std::vector<AuditEntry>> audit = catalog->queryAudit({});
+        QVERIFY(audit.isOk());
+        QCOMPARE(audit->size(), size_t(2));
+        const AuditEntry& first = audit->front();
+        QVERIFY(first.at == entry.at && first.actor == entry.actor && first.action == entry.action &&
+                first.target == entry.target && first.detail == entry.detail && first.count == entry.count &&
+                first.ok == entry.ok);
+        QCOMPARE(audit->back().actor, std::string("bob"));
+        Result<std::vector<MetricsSample>> brokerRows = catalog->queryMetrics("", 0, INT64_MAX);
+        QVERIFY(brokerRows.isOk());
+        QCOMPARE(brokerRows->size(), size_t(1));
+        QVERIFY(sameSample(brokerRows->front(), broker));
+        Result<std::vector<MetricsSample>> queueRows = catalog->queryMetrics("orders", kNow, kNow + 1000);
+        QVERIFY(queueRows.isOk());
+        QCOMPARE(queueRows->size(), size_t(2));
+        QVERIFY(sameSample((*queueRows)[0], orders));
+        QVERIFY(sameSample((*queueRows)[1], maxed));
+        QCOMPARE(catalog->queryMetrics("orders", kNow + 1, kNow + 999)->size(), size_t(0));
+    }
+
+    void testTraceQueryMatchesIdOrKey_data() {
+        QTest::addColumn<QString>("messageId");
+        QTest::addColumn<QString>("key");
+        QTest::addColumn<int>("limit");
+        QTest::addColumn<QStringList>("expected");  // message ids, in the order returned
+        QTest::newRow("by id") << "m2"
+                               << "" << 100 << QStringList{"m2", "m2"};
+        QTest::newRow("by key") << ""
+                                << "blue" << 100 << QStringList{"m1", "m1", "m3"};
+        QTest::newRow("id or key") << "m2"
+                                   << "blue" << 100 << QStringList{"m1", "m1", "m2", "m3", "m2"};
+        QTest::newRow("everything") << ""
+                                    << "" << 100 << QStringList{"m1", "m1", "m2", "m3", "m4", "m2"};
+        QTest::newRow("limit keeps the newest") << ""
+                                                << "" << 2 << QStringList{"m4", "m2"};
+        QTest::newRow("no match") << "m9"
+                                  << "green" << 100 << QStringList{};
+    }
+    void testTraceQueryMatchesIdOrKey() {
+        QFETCH(QString, messageId);
+        QFETCH(QString, key);
+        QFETCH(int, limit);
+        QFETCH(QStringList, expected);
+        test::TempDir dir;
+        auto catalog = openCatalog(dir.file("catalog.db"));
+        QVERIFY(catalog);
+        // The last event is the earliest: results are ordered by time, then by arrival.
+        catalog->appendTrace(std::vector<TraceEvent>{
+            traceEvent(kNow + 10, "m1", "blue"),
+            traceEvent(kNow + 20, "m2", "red"),
+            traceEvent(kNow + 30, "m3", "blue"),
+            traceEvent(kNow + 30, "m4", ""),
+            traceEvent(kNow + 40, "m2", "red", TraceKind::Acked),
+        });
+        QVERIFY(catalog->appendTrace(traceEvent(kNow + 5, "m1", "blue", TraceKind::Delivered)));
+        CHECK_OK(catalog->flush());
+        Result<std::vector<TraceEvent>> events =
+            catalog->queryTrace({messageId.toStdString(), key.toStdString(), size_t(limit)});
+        QVERIFY(events.isOk());
+        std::vector<std::string> ids = messageIds(*events);
+        QStringList actual;
+        for (const std::string& id : ids)
+            actual << QString::fromStdString(id);
+        QCOMPARE(actual, expected);
+    }
+
+    void testAuditQueryFiltersByTimeAndTarget() {
+        test::TempDir dir;
+        auto catalog = openCatalog(dir.file("catalog.db"));
+        QVERIFY(catalog);
+        for (int i = 0; i < 6; ++i)
+            catalog->appendAudit(
+                {kNow + i, "alice", "purge", i % 2 ? "orders" : "billing", std::to_string(i), 0, true});
+        CHECK_OK(catalog->flush());
+        Result<std::vector<AuditEntry>> orders = catalog->queryAudit({kNow + 1, kNow + 3, "orders", 100});
+        QVERIFY(orders.isOk());
+        QCOMPARE(orders->size(), size_t(2));
+        QCOMPARE((*orders)[0].detail, std::string("1"));
+        QCOMPARE((*orders)[1].detail, std::string("3"));
+        Result<std::vector<AuditEntry>> newest = catalog->queryAudit({0, INT64_MAX, "", 2});
+        QVERIFY(newest.isOk());
+        QCOMPARE(newest->size(), size_t(2));
+        QCOMPARE((*newest)[0].detail, std::string("4"));
+        QCOMPARE((*newest)[1].detail, std::string("5"));
+    }
+
+    void testTraceIsDroppedWhenWriterFallsBehindButAuditIsNot() {
+        test::TempDir dir;
+        CatalogOptions options;
+        options.maxQueuedTrace = 0;  // the writer is always "too far behind"
+        auto catalog = openCatalog(dir.file("catalog.db"), options);
+        QVERIFY(catalog);
+        QVERIFY(!catalog->appendTrace(traceEvent(kNow, "m1", "")));
+        catalog->appendTrace(std::vector<TraceEvent>{traceEvent(kNow, "m2", ""), traceEvent(kNow, "m3", "")});
+        for (int i = 0; i < 50; ++i)
+            catalog->appendAudit({kNow + i, "alice", "purge", "orders", "", 0, true});
+        catalog->appendMetrics({metricsSample(kNow, "", 0)});
+        CHECK_OK(catalog->flush());
+        QCOMPARE(catalog->droppedTrace(), uint64_t(3));
+        QCOMPARE(catalog->queryTrace({})->size(), size_t(0));
+        QCOMPARE(catalog->queryAudit({})->size(), size_t(50));
+        QCOMPARE(catalog->queryMetrics("", 0, INT64_MAX)->size(), size_t(1));
+    }
+
+    void testTraceBatchBeyondTheQueueLimitIsCutAndCounted() {
+        test::TempDir dir;
+        CatalogOptions options;
+        options.maxQueuedTrace = 3;
+        auto catalog = openCatalog(dir.file("catalog.db"), options);
+        QVERIFY(catalog);
+        std::vector<TraceEvent> events;
+        for (int i = 0; i < 10; ++i)
+            events.push_back(traceEvent(kNow + i, "m" + std::to_string(i), ""));
+        catalog->appendTrace(std::move(events));  // nothing else is queued: 3 fit, 7 are dropped
+        CHECK_OK(catalog->flush());
+        QCOMPARE(catalog->droppedTrace(), uint64_t(7));
+        Result<std::vector<TraceEvent>> stored = catalog->queryTrace({});
+        QVERIFY(stored.isOk());
+        QVERIFY((messageIds(*stored) == std::vector<std::string>{"m0", "m1", "m2"}));
+    }
+
+    void testConcurrentAppendsDefinitionsAndQueriesAllLand() {
+        test::TempDir dir;
+        auto catalog = openCatalog(dir.file("catalog.db"));
+        QVERIFY(catalog);
+        constexpr int kThreads = 4;
+        constexpr int kEach = 500;
+        std::vector<std::thread> threads;
+        for (int t = 0; t < kThreads; ++t) {
+            threads.emplace_back([&, t] {
+                for (int i = 0; i < kEach; ++i) {
+                    catalog->appendTrace(traceEvent(kNow + i, "t" + std::to_string(t), "k"));
+                    catalog->appendAudit({kNow + i, "thread", "poke", "q" + std::to_string(t), "", 1, true});
+                    if (i % 100 == 0)
+                        (void)catalog->flush();
+                }
+            });
+        }
+        std::atomic<int> failures{0};
+        threads.emplace_back([&] {
+            for (int i = 0; i < 50; ++i) {
+                if (!catalog->insertQueue(queueInfo("queue" + std::to_string(i))).isOk())
+                    ++failures;
+                if (!catalog->queryTrace({"t0", "", 10}).isOk() || !catalog->queryAudit({}).isOk())
+                    ++failures;
+            }
+        });
+        for (std::thread& thread : threads)
+            thread.join();
+        CHECK_OK(catalog->flush());
+        QCOMPARE(failures.load(), 0);
+        QCOMPARE(catalog->droppedTrace(), uint64_t(0));
+        QCOMPARE(catalog->queryTrace({"", "k", SIZE_MAX})->size(), size_t(kThreads * kEach));
+        QCOMPARE(catalog->queryAudit({0, INT64_MAX, "", SIZE_MAX})->size(), size_t(kThreads * kEach));
+        QCOMPARE(catalog->loadQueues()->size(), size_t(50));
+    }
+
+    void testPruneRemovesOldHistoryAndKeepsNew() {
+        test::TempDir dir;
+        CatalogOptions options;
+        options.historyRetentionMs = 60'000;
+        auto catalog = openCatalog(dir.file("catalog.db"), options);
+        QVERIFY(catalog);
+        const TimeMs now = kNow + 3'600'000;
+        catalog->appendTrace(std::vector<TraceEvent>{
+            traceEvent(now - 60'001, "old", ""), traceEvent(now - 60'000, "edge", ""), traceEvent(now - 1, "new", "")});
+        catalog->appendMetrics({metricsSample(now - 120'000, "", 1), metricsSample(now - 30'000, "", 2)});
+        catalog->appendAudit({now - 3'000'000, "alice", "purge", "orders", "", 0, true});
+        catalog->prune(now);
+        CHECK_OK(catalog->flush());
+        Result<std::vector<TraceEvent>> trace = catalog->queryTrace({});
+        QVERIFY(trace.isOk());
+        QVERIFY((messageIds(*trace) == std::vector<std::string>{"edge", "new"}));
+        Result<std::vector<MetricsSample>> metrics = catalog->queryMetrics("", 0, INT64_MAX);
+        QVERIFY(metrics.isOk());
+        QCOMPARE(metrics->size(), size_t(1));
+        QCOMPARE(metrics->front().at, now - 30'000);
+        QCOMPARE(catalog->queryAudit({})->size(), size_t(1));  // the audit log is not history: it is kept
+    }
+
+    void testPruneKeepsOnlyTheNewestTraceRows() {
+        test::TempDir dir;
+        CatalogOptions options;
+        options.traceRetentionRows = 4;
+        auto catalog = openCatalog(dir.file("catalog.db"), options);
+        QVERIFY(catalog);
+        for (int round = 0; round < 2; ++round) {
+            for (int i = 0; i < 10; ++i)
+                QVERIFY(
+                    catalog->appendTrace(traceEvent(kNow + round * 10 + i, "r" + std::to_string(round * 10 + i), "")));
+            CHECK_OK(catalog->flush());
+            QCOMPARE(catalog->queryTrace({})->size(), size_t(round == 0 ? 10 : 14));  // retention acts on prune
+            catalog->prune(kNow);
+            CHECK_OK(catalog->flush());
+            const int last = round * 10 + 9;
+            std::vector<std::string> expected;
+            for (int i = last - 3; i <= last; ++i)
+                expected.push_back("r" + std::to_string(i));
+            Result<std::vector<TraceEvent>> trace = catalog->queryTrace({});
+            QVERIFY(trace.isOk());
+            QVERIFY((messageIds(*trace) == expected));
+        }
+    }
+};
+
+QTEST_GUILESS_MAIN(TestCatalog)
+#include "TestCatalog.moc"
