@@ -231,6 +231,7 @@ Result<std::vector<AuditEntry>> Broker::audit(const AuditQuery& query) {
 
 Result<std::vector<MetricsSample>> Broker::history(const std::string& queue, TimeMs from, TimeMs to) {
     if (!m_impl) return Status::closed("the broker is closed");
+    DEPOT_RETURN_IF_ERROR(m_impl->core->catalog().flush());
     return m_impl->core->catalog().queryMetrics(queue, from, to);
 }
 
@@ -242,6 +243,13 @@ Status Broker::sync() {
     if (!m_impl) return Status::closed("the broker is closed");
     m_impl->loop->waitSettled(false);
     DEPOT_RETURN_IF_ERROR(m_impl->core->log().flush());
+    // The flusher's listener may tell the loop about this sync only after flush() returned: tell it now, so the
+    // confirms the sync released have gone out and unflushedMessages is 0 when sync() returns.
+    BrokerCore* core = m_impl->core.get();
+    (void)m_impl->loop->call([core] {
+        core->onDurable(core->log().durableOffset(), Status::ok());
+        return Status::ok();
+    });
     m_impl->loop->waitSettled(false);  // lets the confirms that flush released go out
     return m_impl->core->catalog().flush();
 }

@@ -69,6 +69,7 @@ void BrokerCore::runTimers(bool force) {
     }
     if (at >= m_nextSample) {
         m_nextSample = at + kSampleIntervalMs;
+        m_stager.flush();  // staged moves land first: a sample never shows a message between two queues
         sampleMetrics(at);
     }
     if (at >= m_nextReclaim) {

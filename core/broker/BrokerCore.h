@@ -137,6 +137,9 @@ private:
     void storeMessage(std::vector<Queue*> targets, std::shared_ptr<MessageRecord> record, bool persistent,
                       uint64_t started, ConfirmHandler handler, std::vector<std::string> dupQueues);
     void insertEntry(Queue& queue, Entry entry, TimeMs dueAt);
+    // Takes back a stored message whose confirm failed (its sync failed): not delivered later, not a dedup hit.
+    void withdrawUnconfirmed(Queue& queue, uint64_t sequence, const std::string& messageId);
+    void unstageId(const std::string& messageId);
     void applyOverflow(Queue& queue);
     void whenDurable(uint64_t endOffset, std::function<void(const Status&)> complete);
     void prepareTransaction(PublishRequest& request, std::vector<Queue*> targets, ConfirmHandler handler);
@@ -152,7 +155,8 @@ private:
     Result<std::shared_ptr<const MessageRecord>> loadMessage(const Entry& entry) const;
     void settleEntry(Queue& queue, const Entry& entry);
     void releaseKey(Queue& queue, const Entry& entry);
-    void retryOrDeadLetter(Queue& queue, Entry entry, const std::string& error);
+    // afterBackoff false: redeliver at once (an ack timeout has already made the message wait).
+    void retryOrDeadLetter(Queue& queue, Entry entry, const std::string& error, bool afterBackoff = true);
     void returnToQueue(Queue& queue, const Entry& entry);
     void checkAckTimeouts(TimeMs now);
     void promoteDue(TimeMs now);
@@ -202,6 +206,7 @@ private:
     std::unordered_map<std::string, TransactionChecker> m_checkers;
 
     std::deque<PendingConfirm> m_waitingForSync;
+    std::unordered_map<uint64_t, uint32_t> m_stagedIds;  // id hash → publishes staged for the log, not yet applied
     std::deque<std::pair<uint64_t, uint64_t>> m_unflushed;  // (end offset, messages confirmed before sync)
     uint64_t m_unflushedCount = 0;
     uint64_t m_durableOffset = 0;

@@ -37,6 +37,8 @@ void BrokerCore::compactOldest(uint64_t before) {
         auto record = loadMessage(move.entry);
         if (!record) continue;
         MessageRecord copy = **record;
+        copy.flags &= uint8_t(~kMessagePrepared);  // a committed half message: replayed as prepared it would vanish
+        copy.transaction.clear();
         copy.queues = {move.queue};
         copy.origin = move.entry.sequence;
         copy.attempts = move.entry.attempts;

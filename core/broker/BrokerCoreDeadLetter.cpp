@@ -5,6 +5,23 @@
 #include "broker/Validation.h"
 
 namespace depot::broker {
+namespace {
+
+// Finds a waiting (ready or delayed) message without moving it, so a requeue that fails leaves its queue as it was.
+bool findWaiting(const Queue& queue, uint64_t sequence, Entry& out) {
+    bool found = false;
+    auto visit = [&](const Entry& entry) {
+        if (entry.sequence != sequence) return true;
+        out = entry;
+        found = true;
+        return false;
+    };
+    queue.ready.forEach(visit);
+    for (auto it = queue.delayed.begin(); !found && it != queue.delayed.end(); ++it) visit(it->second);
+    return found;
+}
+
+}  // namespace
 
 DeathRecord BrokerCore::makeDeath(const MessageRecord& original, const Queue& queue, const Entry& entry,
                                   DeathReason reason, const std::string& error) const {
@@ -49,6 +66,8 @@ void BrokerCore::deadLetter(Queue& queue, const Entry& entry, DeathReason reason
     count(queue, &Counters::deadLettered);
     std::string detail = std::string(toString(reason)) + " to " + target.info.name +
                          (copy->death->lastError.empty() ? "" : ": " + copy->death->lastError);
+    if (reason == DeathReason::Expired)
+        traceEvent(TraceKind::Expired, &queue, entry.sequence, copy->messageId, copy->key, error);
     traceEvent(TraceKind::DeadLettered, &queue, entry.sequence, copy->messageId, copy->key, detail);
     bool onDisk = target.info.policy.durable && !entry.inMemory();
     uint32_t sourceId = queue.info.id, targetId = target.info.id;
@@ -128,6 +147,7 @@ void BrokerCore::deadLetterTransaction(const std::string& name, Transaction& tra
                 m_transient[transient] = copy.record;
                 insertEntry(*dlq, entryFor(*copy.record, 0, transient, true), 0);
             }
+            count(*dlq, &Counters::published);  // as for every other dead letter
         }
     });
 }
@@ -142,21 +162,17 @@ void BrokerCore::requeueOne(const std::string& queueName, uint64_t sequence, con
     Queue* source = findQueue(queueName);
     if (!source) return fail(Status::notFound("no queue \"" + queueName + "\""));
     Entry entry;
-    if (!takeEntry(*source, sequence, entry))
+    if (!findWaiting(*source, sequence, entry))
         return fail(Status::notFound("message " + std::to_string(sequence) + " is not waiting in \"" + queueName +
                                      "\" (already moved, deleted, or being delivered)"));
     auto record = loadMessage(entry);
-    auto putBack = [&](Status status) {
-        returnToQueue(*source, entry);
-        fail(std::move(status));
-    };
-    if (!record) return putBack(record.status());
+    if (!record) return fail(record.status());
     item.messageId = (*record)->messageId;
     if (item.target.empty() && (*record)->death) item.target = (*record)->death->sourceQueue;
     if (item.target.empty())
-        return putBack(Status::invalidArgument("message has no death record naming its source: choose a target"));
+        return fail(Status::invalidArgument("message has no death record naming its source: choose a target"));
     Queue* target = findQueue(item.target);
-    if (!target) return putBack(Status::notFound("no queue \"" + item.target + "\""));
+    if (!target) return fail(Status::notFound("no queue \"" + item.target + "\""));
     auto copy = std::make_shared<MessageRecord>(**record);
     copy->flags = 0;
     copy->queues = {target->info.id};
@@ -167,12 +183,13 @@ void BrokerCore::requeueOne(const std::string& queueName, uint64_t sequence, con
     copy->dueAt = 0;
     if (request.body) copy->body = *request.body;
     if (request.headers) {
-        if (Status valid = validateHeaders(*request.headers); !valid) return putBack(valid);
+        if (Status valid = validateHeaders(*request.headers); !valid) return fail(valid);
         copy->headers = *request.headers;
     }
     if (copy->body.size() > m_options.maxMessageSize)
-        return putBack(Status::tooLarge("edited body exceeds the message size limit"));
+        return fail(Status::tooLarge("edited body exceeds the message size limit"));
     if (copy->death) copy->death->requeues.push_back({now(), request.actor.name, queueName, item.target});
+    takeEntry(*source, sequence, entry);  // found above, and nothing has run since
     bool onDisk = target->info.policy.durable && !entry.inMemory();
     bool sync = onDisk && target->info.policy.flush == FlushMode::Sync;
     uint32_t sourceId = source->info.id, targetId = target->info.id;

@@ -121,13 +121,13 @@ void BrokerCore::returnToQueue(Queue& queue, const Entry& entry) {
     markDirty(queue);
 }
 
-void BrokerCore::retryOrDeadLetter(Queue& queue, Entry entry, const std::string& error) {
+void BrokerCore::retryOrDeadLetter(Queue& queue, Entry entry, const std::string& error, bool afterBackoff) {
     const QueuePolicy& policy = queue.info.policy;
     if (!error.empty()) queue.lastErrors[entry.sequence] = error;
     if (!queue.isDeadLetter() && policy.maxAttempts && entry.attempts >= policy.maxAttempts)
         return deadLetter(queue, entry, DeathReason::MaxAttempts, error);
     size_t step = std::min<size_t>(entry.attempts ? entry.attempts - 1 : 0, policy.backoff.size() - 1);
-    int64_t delay = policy.backoff.empty() ? 0 : policy.backoff[step].count();
+    int64_t delay = !afterBackoff || policy.backoff.empty() ? 0 : policy.backoff[step].count();
     TimeMs due = now() + delay;
     count(queue, &Counters::retried);
     traceEvent(TraceKind::RetryScheduled, &queue, entry.sequence, "", "",
@@ -205,12 +205,13 @@ void BrokerCore::checkAckTimeouts(TimeMs at) {
         std::vector<uint64_t> expired;
         for (const auto& [tag, unacked] : consumer->unacked)
             if (at - unacked.deliveredAt >= timeout) expired.push_back(tag);
-        std::sort(expired.begin(), expired.end());
+        // Newest first: each goes back to the head, so they end up in their original order.
+        std::sort(expired.begin(), expired.end(), std::greater<>());
         for (uint64_t tag : expired) {
             Entry entry = consumer->unacked[tag].entry;
             consumer->unacked.erase(tag);
             --queue->unacked;
-            retryOrDeadLetter(*queue, entry, "no ack within " + formatMs(timeout));
+            retryOrDeadLetter(*queue, entry, "no ack within " + formatMs(timeout), false);
             markDirty(*queue);
         }
     }

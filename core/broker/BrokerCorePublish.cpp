@@ -44,7 +44,7 @@ void BrokerCore::nackPublish(ConfirmHandler& handler, const PublishRequest& requ
     PublishResult result{PublishOutcome::Nacked, reason, std::move(error), request.message.id, {}};
     traceEvent(TraceKind::Nacked, nullptr, 0, request.message.id, request.message.key,
                std::string(toString(reason)) + ": " + result.error);
-    ++m_retiredCounters.nacked;
+    if (reason != NackReason::Overflow) ++m_retiredCounters.nacked;  // an overflow is counted on its queue
     m_outbox.push_back([handler = std::move(handler), result = std::move(result)] {
         if (handler) handler(result);
     });
@@ -106,6 +106,8 @@ std::vector<Queue*> BrokerCore::dropDuplicates(Route& route, const Message& mess
     if (message.id.empty()) return route.queues;
     std::vector<Queue*> keep;
     uint64_t hash = idHash(message.id);
+    // A publish with this id still staged is in no window yet: append it now so it is (a rare, early append).
+    if (m_stagedIds.count(hash)) m_stager.flush();
     for (Queue* queue : route.queues) {
         auto sequence = queue->info.policy.dedupWindow.count() > 0 ? queue->dedup.find(hash) : std::nullopt;
         bool duplicate = false;

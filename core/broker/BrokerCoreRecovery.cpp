@@ -127,7 +127,12 @@ Status BrokerCore::replayLog() {
         for (auto& [offset, entry] : entries) sorted.push_back(entry);
         std::sort(sorted.begin(), sorted.end(),
                   [](const Live& a, const Live& b) { return a.entry.sequence < b.entry.sequence; });
-        for (const Live& entry : sorted) insertEntry(*queue, entry.entry, entry.dueAt);
+        for (const Live& entry : sorted) {
+            // A retry still waiting for its backoff holds its key (per-key queues), as it did before the restart.
+            if (entry.entry.attempts && entry.entry.hasKey() && entry.dueAt > at)
+                queue->ready.block(entry.entry.keyHash);
+            insertEntry(*queue, entry.entry, entry.dueAt);
+        }
     }
     return Status::ok();
 }

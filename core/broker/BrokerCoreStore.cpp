@@ -29,6 +29,7 @@ void BrokerCore::storeMessage(std::vector<Queue*> targets, std::shared_ptr<Messa
                   dupQueues = std::move(dupQueues)](const Status& status, std::span<const uint64_t> offsets,
                                                     uint64_t end) mutable {
         std::vector<std::string> stored;
+        if (!durable.empty() && !record->messageId.empty()) unstageId(record->messageId);
         for (uint32_t id : durable)
             if (Queue* queue = queueById(id)) --queue->pending;
         for (uint32_t id : memory)
@@ -41,6 +42,7 @@ void BrokerCore::storeMessage(std::vector<Queue*> targets, std::shared_ptr<Messa
         }
         std::shared_ptr<const MessageRecord> shared = record;
         uint64_t sequence = durable.empty() ? 0 : offsets[0];
+        uint64_t firstSequence = 0;  // stored[0]'s: the confirm's trace event links to that message
         for (uint32_t id : durable) {
             Queue* queue = queueById(id);
             if (!queue) continue;
@@ -48,6 +50,7 @@ void BrokerCore::storeMessage(std::vector<Queue*> targets, std::shared_ptr<Messa
             if (queue->info.policy.dedupWindow.count() > 0 && !record->messageId.empty())
                 queue->dedup.insert(std::hash<std::string>{}(record->messageId), sequence, record->publishedAt);
             count(*queue, &Counters::published);
+            if (stored.empty()) firstSequence = sequence;
             stored.push_back(queue->info.name);
             traceEvent(TraceKind::Published, queue, sequence, record->messageId, record->key, "");
         }
@@ -60,15 +63,18 @@ void BrokerCore::storeMessage(std::vector<Queue*> targets, std::shared_ptr<Messa
             if (queue->info.policy.dedupWindow.count() > 0 && !record->messageId.empty())
                 queue->dedup.insert(std::hash<std::string>{}(record->messageId), transient, record->publishedAt);
             count(*queue, &Counters::published);
+            if (stored.empty()) firstSequence = transient;
             stored.push_back(queue->info.name);
             traceEvent(TraceKind::Published, queue, transient, record->messageId, record->key, "in memory only");
         }
-        auto confirm = [this, record, stored, started, dupQueues, handler = std::move(handler),
-                        ids = durable](const Status& synced) mutable {
+        auto confirm = [this, record, stored, firstSequence, sequence, started, dupQueues,
+                        handler = std::move(handler), ids = durable](const Status& synced) mutable {
             PublishResult result{PublishOutcome::Confirmed, NackReason::None, "", record->messageId, stored};
             if (!synced) {
                 result = {PublishOutcome::Nacked, reasonFor(synced), "fdatasync failed: " + synced.message(),
                           record->messageId, {}};
+                for (uint32_t id : ids)
+                    if (Queue* queue = queueById(id)) withdrawUnconfirmed(*queue, sequence, record->messageId);
             }
             result.queues.insert(result.queues.end(), dupQueues.begin(), dupQueues.end());
             for (const std::string& name : stored)
@@ -77,7 +83,7 @@ void BrokerCore::storeMessage(std::vector<Queue*> targets, std::shared_ptr<Messa
             m_confirmLatency.record(latency);
             m_secondConfirm.record(latency);
             traceEvent(synced ? TraceKind::Confirmed : TraceKind::Nacked, stored.empty() ? nullptr : findQueue(stored[0]),
-                       0, record->messageId, record->key, synced ? "" : result.error);
+                       firstSequence, record->messageId, record->key, synced ? "" : result.error);
             m_outbox.push_back([handler = std::move(handler), result = std::move(result)] {
                 if (handler) handler(result);
             });
@@ -90,8 +96,25 @@ void BrokerCore::storeMessage(std::vector<Queue*> targets, std::shared_ptr<Messa
         confirm(Status::ok());
     };
     if (durable.empty()) return apply(Status::ok(), {}, 0);
+    if (!record->messageId.empty()) ++m_stagedIds[std::hash<std::string>{}(record->messageId)];
     m_stager.add(RecordType::Message, *record);
     m_stager.endGroup(sync, std::move(apply));
+}
+
+void BrokerCore::unstageId(const std::string& messageId) {
+    auto it = m_stagedIds.find(std::hash<std::string>{}(messageId));
+    if (it != m_stagedIds.end() && --it->second == 0) m_stagedIds.erase(it);
+}
+
+void BrokerCore::withdrawUnconfirmed(Queue& queue, uint64_t sequence, const std::string& messageId) {
+    // The producer hears "not stored" and will publish again: the retry must not be a duplicate, and this copy,
+    // whose bytes a failed fdatasync may have dropped, must not be handed out later. One a consumer already holds
+    // stays with it (its ack or nack decides).
+    if (!messageId.empty()) queue.dedup.erase(std::hash<std::string>{}(messageId), sequence);
+    Entry entry;
+    if (!takeEntry(queue, sequence, entry)) return;
+    queue.bytes -= std::min<uint64_t>(queue.bytes, entry.size);
+    queue.lastErrors.erase(sequence);
 }
 
 void BrokerCore::whenDurable(uint64_t endOffset, std::function<void(const Status&)> complete) {

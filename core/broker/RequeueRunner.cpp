@@ -14,10 +14,8 @@ Result<std::shared_ptr<RequeueRunner>> RequeueRunner::start(BrokerLoop& loop, Br
     browse.filter = request.filter;
     auto page = loop.call([&] { return core.browse(request.queue, browse); });
     if (!page) return page.status();
-    if (!request.target.empty()) {
-        auto exists = loop.call([&] { return Result<bool>(core.browse(request.target, {0, 0}).isOk()); });
-        if (!exists || !*exists) return Status::notFound("no queue \"" + request.target + "\"");
-    }
+    // A missing target is not refused here: each message reports it (NotFound) and stays, as when a message's
+    // source queue has been deleted, so the operator always gets the per-message outcome.
     std::vector<uint64_t> sequences;
     for (const QueuedMessage& message : page->messages)
         if (message.state != MessageState::Unacked) sequences.push_back(message.sequence);
@@ -75,8 +73,11 @@ void RequeueRunner::run() {
     std::string detail = "to " + (m_request.target.empty() ? std::string("source queues") : m_request.target) + ": " +
                          std::to_string(m_report.requeued) + " requeued, " + std::to_string(m_report.failed) +
                          " failed" + (m_report.cancelled ? ", cancelled" : "");
-    m_loop.post([core = &m_core, actor = m_request.actor, action, queue = m_request.queue, detail,
-                 count = m_report.requeued] { core->audit(actor, action, queue, detail, count, Status::ok()); });
+    // Recorded before wait() returns, so whoever waited finds the job in the audit log.
+    (void)m_loop.call([&] {
+        m_core.audit(m_request.actor, action, m_request.queue, detail, m_report.requeued, Status::ok());
+        return Status::ok();
+    });
     std::lock_guard lock(m_mutex);
     m_finished = true;
     m_changed.notify_all();
