@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "BrokerBench.h"
 #include "StorageBench.h"
 
 namespace {
@@ -18,6 +19,8 @@ struct Subcommand {
 constexpr Subcommand kSubcommands[] = {
     {"storage", "commit log: SYNC/ASYNC appends, durable latency, recovery, raw fdatasync baseline",
      depot::bench::runStorageBench},
+    {"broker", "in-process broker: publish->confirm (sync/async), publish->deliver->ack, RAM per queued message",
+     depot::bench::runBrokerBench},
 };
 
 void printUsage(FILE* out) {
