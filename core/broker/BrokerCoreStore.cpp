@@ -8,7 +8,8 @@ namespace depot::broker {
 namespace {
 
 NackReason reasonFor(const Status& status) {
-    if (status.code() == StatusCode::Closed) return NackReason::ShuttingDown;
+    if (status.code() == StatusCode::Closed)
+        return NackReason::ShuttingDown;
     return status.code() == StatusCode::ReadOnly ? NackReason::ReadOnly : NackReason::StorageFailed;
 }
 
@@ -29,11 +30,14 @@ void BrokerCore::storeMessage(std::vector<Queue*> targets, std::shared_ptr<Messa
                   dupQueues = std::move(dupQueues)](const Status& status, std::span<const uint64_t> offsets,
                                                     uint64_t end) mutable {
         std::vector<std::string> stored;
-        if (!durable.empty() && !record->messageId.empty()) unstageId(record->messageId);
+        if (!durable.empty() && !record->messageId.empty())
+            unstageId(record->messageId);
         for (uint32_t id : durable)
-            if (Queue* queue = queueById(id)) --queue->pending;
+            if (Queue* queue = queueById(id))
+                --queue->pending;
         for (uint32_t id : memory)
-            if (Queue* queue = queueById(id)) --queue->pending;
+            if (Queue* queue = queueById(id))
+                --queue->pending;
         if (!status) {
             PublishRequest failed;
             failed.message.id = record->messageId;
@@ -45,81 +49,102 @@ void BrokerCore::storeMessage(std::vector<Queue*> targets, std::shared_ptr<Messa
         uint64_t firstSequence = 0;  // stored[0]'s: the confirm's trace event links to that message
         for (uint32_t id : durable) {
             Queue* queue = queueById(id);
-            if (!queue) continue;
+            if (!queue)
+                continue;
             insertEntry(*queue, entryFor(*record, sequence, sequence, false), record->dueAt);
             if (queue->info.policy.dedupWindow.count() > 0 && !record->messageId.empty())
                 queue->dedup.insert(std::hash<std::string>{}(record->messageId), sequence, record->publishedAt);
             count(*queue, &Counters::published);
-            if (stored.empty()) firstSequence = sequence;
+            if (stored.empty())
+                firstSequence = sequence;
             stored.push_back(queue->info.name);
             traceEvent(TraceKind::Published, queue, sequence, record->messageId, record->key, "");
         }
         for (uint32_t id : memory) {
             Queue* queue = queueById(id);
-            if (!queue) continue;
+            if (!queue)
+                continue;
             uint64_t transient = m_nextTransient++;
             m_transient[transient] = shared;
             insertEntry(*queue, entryFor(*record, 0, transient, true), record->dueAt);
             if (queue->info.policy.dedupWindow.count() > 0 && !record->messageId.empty())
                 queue->dedup.insert(std::hash<std::string>{}(record->messageId), transient, record->publishedAt);
             count(*queue, &Counters::published);
-            if (stored.empty()) firstSequence = transient;
+            if (stored.empty())
+                firstSequence = transient;
             stored.push_back(queue->info.name);
             traceEvent(TraceKind::Published, queue, transient, record->messageId, record->key, "in memory only");
         }
-        auto confirm = [this, record, stored, firstSequence, sequence, started, dupQueues,
+        auto confirm = [this, record, stored, firstSequence, sequence, started, dupQueues, waitedForSync = sync,
                         handler = std::move(handler), ids = durable](const Status& synced) mutable {
             PublishResult result{PublishOutcome::Confirmed, NackReason::None, "", record->messageId, stored};
             if (!synced) {
-                result = {PublishOutcome::Nacked, reasonFor(synced), "fdatasync failed: " + synced.message(),
-                          record->messageId, {}};
+                result = {PublishOutcome::Nacked,
+                          reasonFor(synced),
+                          "fdatasync failed: " + synced.message(),
+                          record->messageId,
+                          {}};
                 for (uint32_t id : ids)
-                    if (Queue* queue = queueById(id)) withdrawUnconfirmed(*queue, sequence, record->messageId);
+                    if (Queue* queue = queueById(id))
+                        withdrawUnconfirmed(*queue, sequence, record->messageId);
             }
             result.queues.insert(result.queues.end(), dupQueues.begin(), dupQueues.end());
             for (const std::string& name : stored)
-                if (Queue* queue = findQueue(name)) count(*queue, synced ? &Counters::confirmed : &Counters::nacked);
+                if (Queue* queue = findQueue(name))
+                    count(*queue, synced ? &Counters::confirmed : &Counters::nacked);
             uint64_t latency = steadyNs() - started;
             m_confirmLatency.record(latency);
             m_secondConfirm.record(latency);
-            traceEvent(synced ? TraceKind::Confirmed : TraceKind::Nacked, stored.empty() ? nullptr : findQueue(stored[0]),
-                       firstSequence, record->messageId, record->key, synced ? "" : result.error);
+            const Queue* first = stored.empty() ? nullptr : findQueue(stored[0]);
+            if (synced && waitedForSync)
+                traceEvent(TraceKind::Flushed, first, firstSequence, record->messageId, record->key, "fdatasync");
+            traceEvent(synced ? TraceKind::Confirmed : TraceKind::Nacked, first, firstSequence, record->messageId,
+                       record->key, synced ? "" : result.error);
             m_outbox.push_back([handler = std::move(handler), result = std::move(result)] {
-                if (handler) handler(result);
+                if (handler)
+                    handler(result);
             });
         };
-        if (sync) return whenDurable(end, std::move(confirm));
+        if (sync)
+            return whenDurable(end, std::move(confirm));
         if (!durable.empty() && end > m_durableOffset) {
             m_unflushed.emplace_back(end, 1);
             ++m_unflushedCount;
         }
         confirm(Status::ok());
     };
-    if (durable.empty()) return apply(Status::ok(), {}, 0);
-    if (!record->messageId.empty()) ++m_stagedIds[std::hash<std::string>{}(record->messageId)];
+    if (durable.empty())
+        return apply(Status::ok(), {}, 0);
+    if (!record->messageId.empty())
+        ++m_stagedIds[std::hash<std::string>{}(record->messageId)];
     m_stager.add(RecordType::Message, *record);
     m_stager.endGroup(sync, std::move(apply));
 }
 
 void BrokerCore::unstageId(const std::string& messageId) {
     auto it = m_stagedIds.find(std::hash<std::string>{}(messageId));
-    if (it != m_stagedIds.end() && --it->second == 0) m_stagedIds.erase(it);
+    if (it != m_stagedIds.end() && --it->second == 0)
+        m_stagedIds.erase(it);
 }
 
 void BrokerCore::withdrawUnconfirmed(Queue& queue, uint64_t sequence, const std::string& messageId) {
     // The producer hears "not stored" and will publish again: the retry must not be a duplicate, and this copy,
     // whose bytes a failed fdatasync may have dropped, must not be handed out later. One a consumer already holds
     // stays with it (its ack or nack decides).
-    if (!messageId.empty()) queue.dedup.erase(std::hash<std::string>{}(messageId), sequence);
+    if (!messageId.empty())
+        queue.dedup.erase(std::hash<std::string>{}(messageId), sequence);
     Entry entry;
-    if (!takeEntry(queue, sequence, entry)) return;
+    if (!takeEntry(queue, sequence, entry))
+        return;
     queue.bytes -= std::min<uint64_t>(queue.bytes, entry.size);
     queue.lastErrors.erase(sequence);
 }
 
 void BrokerCore::whenDurable(uint64_t endOffset, std::function<void(const Status&)> complete) {
-    if (!m_logFailure.isOk()) return complete(m_logFailure);
-    if (endOffset <= m_durableOffset) return complete(Status::ok());
+    if (!m_logFailure.isOk())
+        return complete(m_logFailure);
+    if (endOffset <= m_durableOffset)
+        return complete(Status::ok());
     m_waitingForSync.push_back({endOffset, std::move(complete)});
 }
 
@@ -128,7 +153,8 @@ void BrokerCore::onDurable(uint64_t durableOffset, const Status& status) {
         m_logFailure = status;
         auto waiting = std::move(m_waitingForSync);
         m_waitingForSync.clear();
-        for (PendingConfirm& pending : waiting) pending.complete(status);
+        for (PendingConfirm& pending : waiting)
+            pending.complete(status);
         return;
     }
     m_durableOffset = std::max(m_durableOffset, durableOffset);
@@ -149,7 +175,8 @@ void BrokerCore::shutdown() {
     onDurable(m_log->durableOffset(), flushed);
     auto waiting = std::move(m_waitingForSync);
     m_waitingForSync.clear();
-    for (PendingConfirm& pending : waiting) pending.complete(Status::closed("broker is shutting down"));
+    for (PendingConfirm& pending : waiting)
+        pending.complete(Status::closed("broker is shutting down"));
     settle();
 }
 

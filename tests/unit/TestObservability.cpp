@@ -181,17 +181,17 @@ void TestObservability::testTraceFollowsAMessageThroughRetryToAck() {
     QVERIFY(h.broker().ack(consumer, second->tag).isOk());
 
     std::vector<TraceEvent> events = traceOf(h, "m-1");
-    QCOMPARE(kinds(events),
-             (QStringList{"published", "confirmed", "delivered", "rejected", "retry-scheduled", "delivered", "acked"}));
+    QCOMPARE(kinds(events), (QStringList{"published", "flushed", "confirmed", "delivered", "rejected",
+                                         "retry-scheduled", "delivered", "acked"}));
     for (const TraceEvent& event : events) {
         QCOMPARE(text(event.queue), QString("orders"));
         QCOMPARE(event.sequence, first->sequence);
     }
-    QVERIFY2(text(events[2].detail).contains("attempt 1"), events[2].detail.c_str());
-    QVERIFY2(text(events[3].detail).contains("busy"), events[3].detail.c_str());
-    QVERIFY2(text(events[4].detail).contains("1s"), events[4].detail.c_str());
-    QVERIFY2(text(events[5].detail).contains("attempt 2"), events[5].detail.c_str());
-    QCOMPARE(events[5].at, events[0].at + 1000);
+    QVERIFY2(text(events[3].detail).contains("attempt 1"), events[3].detail.c_str());
+    QVERIFY2(text(events[4].detail).contains("busy"), events[4].detail.c_str());
+    QVERIFY2(text(events[5].detail).contains("1s"), events[5].detail.c_str());
+    QVERIFY2(text(events[6].detail).contains("attempt 2"), events[6].detail.c_str());
+    QCOMPARE(events[6].at, events[0].at + 1000);
     QVERIFY(std::is_sorted(events.begin(), events.end(),
                            [](const TraceEvent& a, const TraceEvent& b) { return a.at < b.at; }));
 }
@@ -200,13 +200,13 @@ void TestObservability::testTraceEndsWithTheDeadLetterAndItsReason_data() {
     QTest::addColumn<QString>("how");
     QTest::addColumn<QStringList>("expected");
     QTest::addColumn<QString>("reason");
-    QTest::newRow("rejected") << "reject"
-                              << QStringList{"published", "confirmed", "delivered", "rejected", "dead-lettered"}
+    QTest::newRow("rejected") << "reject" << QStringList{"published", "flushed",  "confirmed",
+                                                         "delivered", "rejected", "dead-lettered"}
                               << "rejected";
-    QTest::newRow("max-attempts") << "retry"
-                                  << QStringList{"published", "confirmed", "delivered", "rejected", "dead-lettered"}
+    QTest::newRow("max-attempts") << "retry" << QStringList{"published", "flushed",  "confirmed",
+                                                            "delivered", "rejected", "dead-lettered"}
                                   << "max-attempts";
-    QTest::newRow("expired") << "expire" << QStringList{"published", "confirmed", "expired", "dead-lettered"}
+    QTest::newRow("expired") << "expire" << QStringList{"published", "flushed", "confirmed", "expired", "dead-lettered"}
                              << "expired";
 }
 
@@ -293,7 +293,7 @@ void TestObservability::testTraceOfOneMessageHoldsNoEventOfAnother() {
         QVERIFY(h.broker().ack(consumer, delivery.tag).isOk());
     for (const Delivery& delivery : deliveries) {
         std::vector<TraceEvent> events = traceOf(h, delivery.messageId);
-        QCOMPARE(kinds(events), (QStringList{"published", "confirmed", "delivered", "acked"}));
+        QCOMPARE(kinds(events), (QStringList{"published", "flushed", "confirmed", "delivered", "acked"}));
         for (const TraceEvent& event : events)
             QCOMPARE(event.sequence, delivery.sequence);
     }
@@ -326,7 +326,7 @@ void TestObservability::testTraceByKeyFindsEveryMessageWithTheKey() {
     }
     QVERIFY((ids == std::set<std::string>{"m-a", "m-c"}));
     QCOMPARE(acked, 2);
-    QCOMPARE(events.size(), size_t(8));  // published, confirmed, delivered, acked for each
+    QCOMPARE(events.size(), size_t(10));  // published, flushed, confirmed, delivered, acked for each
 }
 
 void TestObservability::testCatalogLinksEventsWithoutIdByQueueAndSequence() {
@@ -373,13 +373,13 @@ void TestObservability::testTraceBeyondRetainedRowsIsPruned() {
         std::string id = "m" + std::to_string(i);
         QCOMPARE(int(h.publish("orders", id, withId(id)).outcome), int(PublishOutcome::Confirmed));
     }
-    QCOMPARE(traceOf(h, "").size(), size_t(20));  // published and confirmed for each: nothing pruned yet
+    QCOMPARE(traceOf(h, "").size(), size_t(30));  // published, flushed, confirmed for each: nothing pruned yet
     h.advance(kPruneInterval);
     std::vector<TraceEvent> kept = traceOf(h, "");
     QStringList ids;
     for (const TraceEvent& event : kept)
         ids << text(event.messageId);
-    QCOMPARE(ids, (QStringList{"m8", "m8", "m9", "m9"}));
+    QCOMPARE(ids, (QStringList{"m8", "m9", "m9", "m9"}));
     QVERIFY(traceOf(h, "m0").empty());
 }
 
@@ -393,11 +393,11 @@ void TestObservability::testHistoryOlderThanRetentionIsPruned() {
     h.advance(std::chrono::seconds(1));  // a sample that will be too old
     h.advance(kPruneInterval - std::chrono::seconds(11));
     QCOMPARE(int(h.publish("orders", "new", withId("new")).outcome), int(PublishOutcome::Confirmed));
-    QCOMPARE(traceOf(h, "old").size(), size_t(2));
+    QCOMPARE(traceOf(h, "old").size(), size_t(3));
     QCOMPARE(h.broker().history("", 0, INT64_MAX)->size(), size_t(2));
     h.advance(std::chrono::seconds(10));  // prunes everything before start + 9 minutes
     QVERIFY(traceOf(h, "old").empty());
-    QCOMPARE(traceOf(h, "new").size(), size_t(2));
+    QCOMPARE(traceOf(h, "new").size(), size_t(3));
     auto history = h.broker().history("", 0, INT64_MAX);
     QVERIFY(history.isOk());
     QCOMPARE(history->size(), size_t(2));
