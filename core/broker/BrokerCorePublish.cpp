@@ -139,7 +139,8 @@ void BrokerCore::publish(PublishRequest request, ConfirmHandler handler) {
     Route routed = route(request);
     if (routed.reason != NackReason::None) return nackPublish(handler, request, routed.reason, routed.error);
     static uint64_t generated = 0;
-    if (message.id.empty()) message.id = generatedId(now(), ++generated);
+    bool idGenerated = message.id.empty();
+    if (idGenerated) message.id = generatedId(now(), ++generated);
     if (!request.transaction.empty()) return prepareTransaction(request, routed.queues, std::move(handler));
     if (!checkOverflow(routed, handler, request)) return;
     std::vector<std::string> dupQueues;
@@ -151,6 +152,7 @@ void BrokerCore::publish(PublishRequest request, ConfirmHandler handler) {
     }
     bool persistent = message.persistent;
     auto record = std::make_shared<MessageRecord>(makeRecord(request, targets, now()));
+    if (idGenerated) record->flags |= kMessageGeneratedId;
     storeMessage(std::move(targets), std::move(record), persistent, started, std::move(handler), std::move(dupQueues));
 }
 

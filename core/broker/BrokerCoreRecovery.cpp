@@ -72,7 +72,7 @@ Status BrokerCore::replayLog() {
                 if (!queue) continue;  // deleted since
                 live[id][record.offset] = {entry, message->dueAt};
                 Millis window = queue->info.policy.dedupWindow;
-                if (window.count() > 0 && !message->messageId.empty() && message->publishedAt >= at - window.count())
+                if (window.count() > 0 && remembersId(*message) && message->publishedAt >= at - window.count())
                     queue->dedup.insert(std::hash<std::string>{}(message->messageId), sequence, message->publishedAt);
             }
             break;

@@ -30,7 +30,7 @@ void BrokerCore::storeMessage(std::vector<Queue*> targets, std::shared_ptr<Messa
                   dupQueues = std::move(dupQueues)](const Status& status, std::span<const uint64_t> offsets,
                                                     uint64_t end) mutable {
         std::vector<std::string> stored;
-        if (!durable.empty() && !record->messageId.empty())
+        if (!durable.empty() && remembersId(*record))
             unstageId(record->messageId);
         for (uint32_t id : durable)
             if (Queue* queue = queueById(id))
@@ -52,7 +52,7 @@ void BrokerCore::storeMessage(std::vector<Queue*> targets, std::shared_ptr<Messa
             if (!queue)
                 continue;
             insertEntry(*queue, entryFor(*record, sequence, sequence, false), record->dueAt);
-            if (queue->info.policy.dedupWindow.count() > 0 && !record->messageId.empty())
+            if (queue->info.policy.dedupWindow.count() > 0 && remembersId(*record))
                 queue->dedup.insert(std::hash<std::string>{}(record->messageId), sequence, record->publishedAt);
             count(*queue, &Counters::published);
             if (stored.empty())
@@ -67,7 +67,7 @@ void BrokerCore::storeMessage(std::vector<Queue*> targets, std::shared_ptr<Messa
             uint64_t transient = m_nextTransient++;
             m_transient[transient] = shared;
             insertEntry(*queue, entryFor(*record, 0, transient, true), record->dueAt);
-            if (queue->info.policy.dedupWindow.count() > 0 && !record->messageId.empty())
+            if (queue->info.policy.dedupWindow.count() > 0 && remembersId(*record))
                 queue->dedup.insert(std::hash<std::string>{}(record->messageId), transient, record->publishedAt);
             count(*queue, &Counters::published);
             if (stored.empty())
@@ -115,7 +115,7 @@ void BrokerCore::storeMessage(std::vector<Queue*> targets, std::shared_ptr<Messa
     };
     if (durable.empty())
         return apply(Status::ok(), {}, 0);
-    if (!record->messageId.empty())
+    if (remembersId(*record))
         ++m_stagedIds[std::hash<std::string>{}(record->messageId)];
     m_stager.add(RecordType::Message, *record);
     m_stager.endGroup(sync, std::move(apply));

@@ -22,7 +22,9 @@ enum class RecordType : uint8_t {
     TxRollback = 6,  // the half messages of a transaction are discarded
 };
 
-inline constexpr uint8_t kMessagePrepared = 0x01;  // half message: invisible until TxCommit
+inline constexpr uint8_t kMessagePrepared = 0x01;     // half message: invisible until TxCommit
+inline constexpr uint8_t kMessageGeneratedId = 0x02;  // the broker made up the id: unique, never deduplicated
+
 
 struct MessageRecord {
     uint8_t flags = 0;
@@ -40,6 +42,11 @@ struct MessageRecord {
     std::optional<DeathRecord> death;
     std::string body;
 };
+
+// Whether a queue's dedup window remembers this message's id: only ids a producer chose can repeat.
+inline bool remembersId(const MessageRecord& record) {
+    return !record.messageId.empty() && !(record.flags & kMessageGeneratedId);
+}
 
 struct SettleRecord {
     uint32_t queue = 0;
