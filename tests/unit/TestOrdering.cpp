@@ -6,29 +6,17 @@
 #include <string>
 #include <vector>
 
-#include "support/BrokerHarness.h"
+#include "support/BrokerChecks.h"
 
 using namespace depot;
 using namespace depot::broker;
 using depot::test::BrokerHarness;
 using depot::test::Inbox;
-
-#define CHECK_OK(expr)                                                  \
-    do {                                                                \
-        const ::depot::Status checkStatus_ = (expr);                    \
-        QVERIFY2(checkStatus_.isOk(), checkStatus_.toString().c_str()); \
-    } while (0)
+using depot::test::name;
+using depot::test::nothingArrives;
+using depot::test::text;
 
 namespace {
-
-// Enum spellings, so a failed comparison names the values.
-template <typename E>
-QString name(E value) {
-    std::string_view spelled = toString(value);
-    return QString::fromUtf8(spelled.data(), qsizetype(spelled.size()));
-}
-
-bool nothingArrives(BrokerHarness& h, const Inbox& inbox) { return h.broker().sync().isOk() && inbox.size() == 0; }
 
 QueuePolicy perKey() {
     QueuePolicy policy;
@@ -57,7 +45,6 @@ std::vector<std::string> labels(const std::vector<Delivery>& deliveries) {
     return out;
 }
 
-QString text(const std::string& s) { return QString::fromStdString(s); }
 
 }  // namespace
 
