@@ -7,8 +7,10 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -129,11 +131,16 @@ void BenchEnvironment::settle(const std::string& dir, std::chrono::milliseconds 
     }
 }
 
-std::string BenchEnvironment::makeScratchDir(const std::string& parent) {
+std::string BenchEnvironment::makeScratchDir(const std::string& parent, const char* command) {
     std::string pattern = parent + "/depot-bench-XXXXXX";
-    if (!::mkdtemp(pattern.data()))
+    if (!::mkdtemp(pattern.data())) {
+        std::fprintf(stderr, "depot-bench %s: cannot create a directory in %s: %s\n", command, parent.c_str(),
+                     std::strerror(errno));
         return {};
-    return pattern;
+    }
+    std::error_code ignored;
+    std::string canonical = std::filesystem::canonical(pattern, ignored).string();
+    return canonical.empty() ? pattern : canonical;
 }
 
 }  // namespace depot::bench

@@ -29,8 +29,9 @@ public:
     // `timeout`) until every other thread of this process sleeps — a commit log's preallocator zero-filling a
     // spare segment, or its flusher in fdatasync, does not — then writes back the file system of `dir` (syncfs).
     static void settle(const std::string& dir, std::chrono::milliseconds timeout);
-    // Creates a fresh `<parent>/depot-bench-XXXXXX`; empty on failure (errno tells why).
-    static std::string makeScratchDir(const std::string& parent);
+    // Creates a fresh `<parent>/depot-bench-XXXXXX` and returns its canonical path; on failure says why on stderr
+    // (as "depot-bench <command>: ...") and returns an empty string.
+    static std::string makeScratchDir(const std::string& parent, const char* command);
 };
 
 }  // namespace depot::bench

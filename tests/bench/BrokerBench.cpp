@@ -270,14 +270,9 @@ int runBrokerBench(int argc, char** argv) {
         printUsage(stderr);
         return 2;
     }
-    std::string dir = BenchEnvironment::makeScratchDir(options.parentDir);
-    if (dir.empty()) {
-        std::fprintf(stderr, "depot-bench broker: cannot create a directory in %s: %s\n", options.parentDir.c_str(),
-                     std::strerror(errno));
+    const std::string dir = BenchEnvironment::makeScratchDir(options.parentDir, "broker");
+    if (dir.empty())
         return 1;
-    }
-    std::error_code ignored;
-    dir = std::filesystem::canonical(dir, ignored).string();
     printHeader(options, dir);
     std::fflush(stdout);
 
@@ -287,6 +282,7 @@ int runBrokerBench(int argc, char** argv) {
     Status status = runMemory(options, dir, memory);
     if (status.isOk())
         status = runThroughputRows(options, dir, rows);
+    std::error_code ignored;
     std::filesystem::remove_all(dir, ignored);
     if (!status.isOk()) {
         std::fprintf(stderr, "depot-bench broker: %s\n", status.toString().c_str());

@@ -307,14 +307,9 @@ int runStorageBench(int argc, char** argv) {
         printUsage(stderr);
         return 2;
     }
-    std::string dir = BenchEnvironment::makeScratchDir(options.parentDir);
-    if (dir.empty()) {
-        std::fprintf(stderr, "depot-bench storage: cannot create a directory in %s: %s\n", options.parentDir.c_str(),
-                     std::strerror(errno));
+    const std::string dir = BenchEnvironment::makeScratchDir(options.parentDir, "storage");
+    if (dir.empty())
         return 1;
-    }
-    std::error_code ignored;
-    dir = std::filesystem::canonical(dir, ignored).string();
     const FileSystemInfo fs = BenchEnvironment::fileSystemOf(dir);
     if (!options.json) {
         printHeader(options, dir, fs);
@@ -327,6 +322,7 @@ int runStorageBench(int argc, char** argv) {
     setup.recoveryBytes = options.recoveryMiB << 20;
     std::vector<Measurement> rows;
     const Status status = runAll(setup, options, rows);
+    std::error_code ignored;
     std::filesystem::remove_all(dir, ignored);
     if (!status.isOk()) {
         std::fprintf(stderr, "depot-bench storage: %s\n", status.toString().c_str());

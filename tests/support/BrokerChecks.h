@@ -30,4 +30,11 @@ inline bool nothingArrives(BrokerHarness& h, const Inbox& inbox) {
     return h.broker().sync().isOk() && inbox.size() == 0;
 }
 
+// _data rows for a test that runs once with messages already waiting and once with the consumer first.
+inline void addConsumerFirstRows() {
+    QTest::addColumn<bool>("consumerFirst");
+    QTest::newRow("messages waiting when the consumer starts") << false;
+    QTest::newRow("consumer waiting when the messages arrive") << true;
+}
+
 }  // namespace depot::test

@@ -50,9 +50,7 @@ private slots:
 };
 
 void TestDeliveryAcks::testPrefetchLimitsUnackedDeliveries_data() {
-    QTest::addColumn<bool>("consumerFirst");
-    QTest::newRow("messages waiting when the consumer starts") << false;
-    QTest::newRow("consumer waiting when the messages arrive") << true;
+    depot::test::addConsumerFirstRows();
 }
 
 void TestDeliveryAcks::testPrefetchLimitsUnackedDeliveries() {

@@ -63,9 +63,7 @@ private slots:
 };
 
 void TestOrdering::testOneInFlightPerKeyAndKeysInParallel_data() {
-    QTest::addColumn<bool>("consumerFirst");
-    QTest::newRow("messages waiting when the consumer starts") << false;
-    QTest::newRow("consumer waiting when the messages arrive") << true;
+    depot::test::addConsumerFirstRows();
 }
 
 void TestOrdering::testOneInFlightPerKeyAndKeysInParallel() {
