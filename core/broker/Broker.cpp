@@ -260,3 +260,33 @@ const storage::RecoveryReport& Broker::recoveryReport() const {
 }
 
 }  // namespace depot::broker
+
+namespace depot::broker {
+
+void Broker::whenDurable(std::function<void(const Status&)> done) {
+    if (!m_impl) return done(Status::closed("the broker is closed"));
+    BrokerCore* core = m_impl->core.get();
+    if (m_impl->loop->onLoopThread()) return core->whenAllDurable(std::move(done));
+    auto shared = std::make_shared<std::function<void(const Status&)>>(std::move(done));
+    if (!m_impl->loop->post([core, shared] { core->whenAllDurable(std::move(*shared)); }))
+        (*shared)(Status::closed("the broker is closed"));
+}
+
+Status Broker::attach(std::shared_ptr<LoopService> service) {
+    if (!m_impl) return Status::closed("the broker is closed");
+    BrokerLoop* loop = m_impl->loop.get();
+    return loop->call([&] {
+        loop->attach(service);
+        return Status::ok();
+    });
+}
+
+Status Broker::detach(const std::shared_ptr<LoopService>& service) {
+    if (!m_impl) return Status::closed("the broker is closed");
+    BrokerLoop* loop = m_impl->loop.get();
+    return loop->call([&] {
+        return loop->detach(service) ? Status::ok() : Status::notFound("the service is not attached");
+    });
+}
+
+}  // namespace depot::broker

@@ -70,6 +70,9 @@ public:
                     std::function<void(RequeueItem)> done);
 
     BrokerStats stats() const;
+    // `done` runs once everything written so far and everything staged in this round is durable (a sync is
+    // requested for the round's append).
+    void whenAllDurable(std::function<void(const Status&)> done);
     void audit(const Actor& actor, std::string action, std::string target, std::string detail, uint64_t count,
                const Status& status);
     catalog::Catalog& catalog() { return *m_catalog; }

@@ -181,3 +181,14 @@ void BrokerCore::shutdown() {
 }
 
 }  // namespace depot::broker
+
+namespace depot::broker {
+
+void BrokerCore::whenAllDurable(std::function<void(const Status&)> done) {
+    m_stager.requestSync();
+    // The outbox runs after this round's append, so the written offset then covers what the round staged.
+    m_outbox.push_back(
+        [this, done = std::move(done)]() mutable { whenDurable(m_log->writtenOffset(), std::move(done)); });
+}
+
+}  // namespace depot::broker

@@ -1,9 +1,21 @@
 #include "broker/BrokerLoop.h"
 
+#include <sys/eventfd.h>
+#include <unistd.h>
+#include <zmq.h>
+
 #include <algorithm>
 #include <chrono>
 
 namespace depot::broker {
+
+BrokerLoop::BrokerLoop(BrokerCore& core) : m_core(core), m_wakeFd(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {}
+
+BrokerLoop::~BrokerLoop() {
+    stop();
+    if (m_wakeFd >= 0)
+        ::close(m_wakeFd);
+}
 
 void BrokerLoop::start() {
     std::lock_guard lock(m_mutex);
@@ -15,10 +27,11 @@ void BrokerLoop::start() {
 void BrokerLoop::stop() {
     {
         std::lock_guard lock(m_mutex);
-        if (!m_running) return;
+        if (!m_running)
+            return;
         m_stopping = true;
     }
-    m_wake.notify_one();
+    wake();
     m_thread.join();
     std::lock_guard lock(m_mutex);
     m_running = false;
@@ -29,13 +42,24 @@ bool BrokerLoop::running() const {
     return m_running && !m_stopping;
 }
 
+void BrokerLoop::wake() {
+    uint64_t one = 1;
+    [[maybe_unused]] ssize_t n = ::write(m_wakeFd, &one, sizeof one);  // EAGAIN only when the counter is full
+}
+
 bool BrokerLoop::post(std::function<void()> command) {
+    bool needWake;
     {
         std::lock_guard lock(m_mutex);
-        if (m_stopping || !m_running) return false;
+        if (m_stopping || !m_running)
+            return false;
         m_commands.push_back(std::move(command));
+        // One write wakes the loop; later posts before it runs ride on it.
+        needWake = !m_wakePending;
+        m_wakePending = true;
     }
-    m_wake.notify_one();
+    if (needWake)
+        wake();
     return true;
 }
 
@@ -49,45 +73,102 @@ void BrokerLoop::waitSettled(bool forceTimers) {
     auto future = done.get_future();
     {
         std::lock_guard lock(m_mutex);
-        if (m_stopping) return;
+        if (m_stopping)
+            return;
         m_forceTimers = m_forceTimers || forceTimers;
         m_commands.push_back([] {});
         m_afterSettle.push_back([&] { done.set_value(); });
     }
-    m_wake.notify_one();
+    wake();
     future.wait();
+}
+
+void BrokerLoop::attach(std::shared_ptr<LoopService> service) { m_services.push_back(std::move(service)); }
+
+bool BrokerLoop::detach(const std::shared_ptr<LoopService>& service) {
+    auto it = std::find(m_services.begin(), m_services.end(), service);
+    if (it == m_services.end())
+        return false;
+    m_services.erase(it);
+    service->onDetach();
+    return true;
+}
+
+// Sleeps until a command is posted, a service socket has input, or `due`.
+void BrokerLoop::sleep(TimeMs due) {
+    TimeMs now = m_core.options().clock ? m_core.options().clock->now() : Clock::system().now();
+    long timeout = static_cast<long>(std::clamp<int64_t>(due - now, 0, 1000));
+    {
+        std::lock_guard lock(m_mutex);
+        if (!m_commands.empty() || m_stopping)
+            timeout = 0;
+    }
+    std::vector<zmq_pollitem_t> items(1 + m_services.size());
+    items[0] = {nullptr, m_wakeFd, ZMQ_POLLIN, 0};
+    for (size_t i = 0; i < m_services.size(); ++i)
+        items[i + 1] = {m_services[i]->pollSocket(), 0, ZMQ_POLLIN, 0};
+    zmq_poll(items.data(), static_cast<int>(items.size()), timeout);
+    uint64_t count;
+    if (items[0].revents & ZMQ_POLLIN) [[maybe_unused]]
+        ssize_t n = ::read(m_wakeFd, &count, sizeof count);
+    m_readable.assign(m_services.size(), false);
+    for (size_t i = 0; i < m_services.size(); ++i)
+        m_readable[i] = items[i + 1].revents & ZMQ_POLLIN;
+}
+
+void BrokerLoop::serveSockets() {
+    // A service may detach itself while reading: walk a copy.
+    auto services = m_services;
+    auto readable = m_readable;
+    for (size_t i = 0; i < services.size() && i < readable.size(); ++i)
+        if (readable[i])
+            services[i]->onReadable();
 }
 
 void BrokerLoop::run() {
     std::vector<std::function<void()>> commands, after;
+    TimeMs serviceDue = 0;
     while (true) {
+        sleep(std::min(m_core.nextTimerDue(), serviceDue));
         bool force = false, stopping = false;
         {
-            std::unique_lock lock(m_mutex);
-            TimeMs due = m_core.nextTimerDue();
-            TimeMs now = m_core.options().clock ? m_core.options().clock->now() : Clock::system().now();
-            auto wait = std::chrono::milliseconds(std::clamp<int64_t>(due - now, 0, 1000));
-            if (m_commands.empty() && !m_stopping && wait.count() > 0)
-                m_wake.wait_for(lock, wait, [this] { return !m_commands.empty() || m_stopping; });
+            std::lock_guard lock(m_mutex);
             commands.swap(m_commands);
             after.swap(m_afterSettle);
             force = m_forceTimers;
             m_forceTimers = false;
             stopping = m_stopping;
+            m_wakePending = false;
         }
-        for (auto& command : commands) command();
+        for (auto& command : commands)
+            command();
         commands.clear();
+        serveSockets();
         m_core.runTimers(force);
+        TimeMs now = m_core.options().clock ? m_core.options().clock->now() : Clock::system().now();
+        serviceDue = now + 1000;
+        for (auto& service : std::vector(m_services))
+            serviceDue = std::min(serviceDue, service->onTick(now));
         m_core.settle();
-        for (auto& done : after) done();
+        for (auto& service : std::vector(m_services))
+            service->afterSettle();
+        for (auto& done : after)
+            done();
         after.clear();
-        if (stopping) break;
+        if (stopping)
+            break;
     }
     m_core.shutdown();
+    for (auto& service : std::vector(m_services))
+        service->afterSettle();  // sends the shutdown nacks
+    for (auto& service : std::vector(m_services))
+        detach(service);
     std::lock_guard lock(m_mutex);
-    for (auto& command : m_commands) command();  // anything posted in between still answers its caller
+    for (auto& command : m_commands)
+        command();  // anything posted in between still answers its caller
     m_commands.clear();
-    for (auto& done : m_afterSettle) done();
+    for (auto& done : m_afterSettle)
+        done();
     m_afterSettle.clear();
 }
 

@@ -1,7 +1,7 @@
 #pragma once
-// BrokerLoop: the broker thread. Runs posted commands in order, the core's timers, and then settles the core
-// (one log append for the burst, dispatch, outbox) before sleeping until the next command or timer.
-#include <condition_variable>
+// BrokerLoop: the broker thread. Runs posted commands in order, reads the attached services' sockets, runs the
+// core's timers, and then settles the core (one log append for the burst, dispatch, outbox) before sleeping in
+// zmq_poll until the next command (an eventfd), socket input or timer.
 #include <functional>
 #include <future>
 #include <mutex>
@@ -9,14 +9,16 @@
 #include <type_traits>
 #include <vector>
 
+#include "depot/broker/LoopService.h"
+
 #include "broker/BrokerCore.h"
 
 namespace depot::broker {
 
 class BrokerLoop {
 public:
-    explicit BrokerLoop(BrokerCore& core) : m_core(core) {}
-    ~BrokerLoop() { stop(); }
+    explicit BrokerLoop(BrokerCore& core);
+    ~BrokerLoop();
 
     void start();
     // Runs the core's shutdown on the broker thread, then joins it. Later posts are dropped.
@@ -40,12 +42,22 @@ public:
     void waitSettled(bool forceTimers);
     bool onLoopThread() const { return std::this_thread::get_id() == m_threadId; }
 
+    // Broker thread only (use call()).
+    void attach(std::shared_ptr<LoopService> service);
+    bool detach(const std::shared_ptr<LoopService>& service);
+
 private:
     void run();
+    void sleep(TimeMs due);
+    void serveSockets();
+    void wake();
 
     BrokerCore& m_core;
     mutable std::mutex m_mutex;
-    std::condition_variable m_wake;
+    int m_wakeFd = -1;  // eventfd: a command was posted
+    bool m_wakePending = false;
+    std::vector<std::shared_ptr<LoopService>> m_services;
+    std::vector<bool> m_readable;
     std::vector<std::function<void()>> m_commands;
     std::vector<std::function<void()>> m_afterSettle;
     bool m_forceTimers = false;

@@ -31,7 +31,9 @@ public:
     // Closes the records added since the last endGroup() into a group. sync: the append asks for an fdatasync
     // at once rather than at the next periodic flush.
     void endGroup(bool sync, Done done);
-    void abandonGroup();  // drops the records added since the last endGroup()
+    void abandonGroup();
+    // The next append asks for an fdatasync at once.
+    void requestSync() { m_sync = true; }  // drops the records added since the last endGroup()
 
     bool empty() const { return m_groups.empty(); }
     size_t stagedBytes() const { return m_buffer.size(); }

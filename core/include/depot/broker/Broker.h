@@ -19,6 +19,7 @@
 
 #include "depot/Result.h"
 #include "depot/broker/Clock.h"
+#include "depot/broker/LoopService.h"
 #include "depot/broker/Message.h"
 #include "depot/broker/Observability.h"
 #include "depot/broker/Policy.h"
@@ -164,6 +165,13 @@ public:
     void runTimers();
     // Waits until everything written so far is durable and every trace/audit/metrics row is in the catalog.
     Status sync();
+    // Calls `done` on the broker thread once everything written so far, and everything the current round of work
+    // stages (an ack's settle record, say), is durable, or with the error that made it impossible.
+    void whenDurable(std::function<void(const Status&)> done);
+
+    // Serves `service` on the broker thread until detach() or close(). Runs its onDetach() then.
+    Status attach(std::shared_ptr<LoopService> service);
+    Status detach(const std::shared_ptr<LoopService>& service);
     const storage::RecoveryReport& recoveryReport() const;
 
 private:
