@@ -1,5 +1,5 @@
 // depotd: the headless Depot process. It opens (and so recovers) the broker in its data directory, reports what
-// recovery found, and serves until SIGTERM or SIGINT. It does not listen on the network yet (the wire issue).
+// recovery found, puts it on the network (docs/protocol.md) and serves until SIGTERM or SIGINT.
 
 #include <pthread.h>
 #include <signal.h>
@@ -17,81 +17,14 @@
 #include "depot/Result.h"
 #include "depot/Status.h"
 #include "depot/broker/Broker.h"
+#include "depot/server/Server.h"
+#include "DepotdOptions.h"
 
 namespace {
 
 constexpr int kExitError = 1;
 constexpr int kExitUsage = 2;
-constexpr const char* kUsage = "usage: depotd --data DIR [--segment-size BYTES] [--version] [--help]";
-
-struct Options {
-    std::string dataDir;
-    std::optional<uint64_t> segmentSize;
-    bool version = false;
-    bool help = false;
-};
-
-// "67108864", "64M", "1G": a positive byte count with an optional binary suffix K, M or G.
-std::optional<uint64_t> parseByteSize(std::string_view text) {
-    uint64_t value = 0;
-    const char* end = text.data() + text.size();
-    auto [rest, error] = std::from_chars(text.data(), end, value);
-    if (error != std::errc() || value == 0)
-        return std::nullopt;
-    int shift = 0;
-    if (rest != end) {
-        if (rest + 1 != end)
-            return std::nullopt;
-        switch (*rest) {
-            case 'K':
-            case 'k':
-                shift = 10;
-                break;
-            case 'M':
-            case 'm':
-                shift = 20;
-                break;
-            case 'G':
-            case 'g':
-                shift = 30;
-                break;
-            default:
-                return std::nullopt;
-        }
-    }
-    if (value > (UINT64_MAX >> shift))
-        return std::nullopt;
-    return value << shift;
-}
-
-depot::Result<Options> parseArguments(int argc, char** argv) {
-    Options options;
-    for (int i = 1; i < argc; ++i) {
-        const std::string_view arg = argv[i];
-        const bool hasValue = i + 1 < argc;
-        if (arg == "--help" || arg == "-h") {
-            options.help = true;
-        } else if (arg == "--version") {
-            options.version = true;
-        } else if (arg == "--data") {
-            if (!hasValue)
-                return depot::Status::invalidArgument("--data needs a directory");
-            options.dataDir = argv[++i];
-        } else if (arg == "--segment-size") {
-            if (!hasValue)
-                return depot::Status::invalidArgument("--segment-size needs a byte count");
-            options.segmentSize = parseByteSize(argv[++i]);
-            if (!options.segmentSize)
-                return depot::Status::invalidArgument("--segment-size: not a positive byte count: " +
-                                                      std::string(argv[i]));
-        } else {
-            return depot::Status::invalidArgument("unknown argument: " + std::string(arg));
-        }
-    }
-    if (!options.help && !options.version && options.dataDir.empty())
-        return depot::Status::invalidArgument("--data DIR is required");
-    return options;
-}
+using depotd::Options;
 
 // Blocked in every thread (the commit log's threads inherit the mask), so only sigwait() sees them.
 sigset_t blockStopSignals() {
@@ -155,9 +88,28 @@ int serve(const Options& options, const sigset_t& stopSignals) {
                 static_cast<unsigned long long>(stats.logDurableOffset));
     std::fflush(stdout);
 
+    depot::server::ServerOptions serverOptions;
+    serverOptions.endpoints = options.listen;
+    if (options.maxConnections) serverOptions.maxConnections = *options.maxConnections;
+    if (options.maxUnconfirmed) serverOptions.maxUnconfirmed = *options.maxUnconfirmed;
+    serverOptions.log = [](std::string_view line) { std::fprintf(stderr, "%.*s\n", int(line.size()), line.data()); };
+    depot::Status keys = depotd::loadKeys(options, serverOptions);
+    auto server = keys ? depot::server::Server::start(*broker, serverOptions)
+                       : depot::Result<std::unique_ptr<depot::server::Server>>(keys);
+    if (!server) {
+        std::fprintf(stderr, "depotd: cannot listen: %s\n", server.status().message().c_str());
+        return kExitError;
+    }
+    if (options.insecure && serverOptions.curveSecretKey.empty())
+        std::fprintf(stderr, "depotd: WARNING: --insecure: no authentication; anyone who reaches %s is admin\n",
+                     options.listen.front().c_str());
+    for (const std::string& endpoint : (*server)->endpoints()) std::printf("depotd listening on %s\n", endpoint.c_str());
+    std::fflush(stdout);
+
     const int signal = waitForStopSignal(stopSignals);
     std::printf("depotd: %s received, closing the broker\n", signal == SIGINT ? "SIGINT" : "SIGTERM");
     std::fflush(stdout);
+    (*server)->stop();  // answers what it received (confirms after their fdatasync), then closes the sessions
     // close() flushes the log and the catalog; report a failed final sync rather than hide it.
     const depot::Status synced = broker->sync();
     const depot::Status closed = broker->close();
@@ -173,14 +125,14 @@ int serve(const Options& options, const sigset_t& stopSignals) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    auto parsed = parseArguments(argc, argv);
+    auto parsed = depotd::parseArguments(argc, argv);
     if (!parsed) {
-        std::fprintf(stderr, "depotd: %s; %s\n", parsed.status().message().c_str(), kUsage);
+        std::fprintf(stderr, "depotd: %s\n%s\n", parsed.status().message().c_str(), depotd::kUsage);
         return kExitUsage;
     }
     const Options& options = parsed.value();
     if (options.help) {
-        std::printf("%s\n", kUsage);
+        std::printf("%s\n", depotd::kUsage);
         return 0;
     }
     if (options.version) {

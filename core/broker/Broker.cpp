@@ -290,3 +290,19 @@ Status Broker::detach(const std::shared_ptr<LoopService>& service) {
 }
 
 }  // namespace depot::broker
+
+namespace depot::broker {
+
+void Broker::endTransaction(const std::string& transaction, bool commit, ConfirmHandler handler) {
+    if (!m_impl) return handler({PublishOutcome::Nacked, NackReason::ShuttingDown, "the broker is closed", "", {}});
+    BrokerCore* core = m_impl->core.get();
+    auto run = [core, transaction, commit, handler]() mutable {
+        if (commit) core->commitTransaction(transaction, std::move(handler));
+        else core->rollbackTransaction(transaction, std::move(handler));
+    };
+    if (m_impl->loop->onLoopThread()) return run();
+    if (!m_impl->loop->post(run))
+        handler({PublishOutcome::Nacked, NackReason::ShuttingDown, "the broker is closed", "", {}});
+}
+
+}  // namespace depot::broker

@@ -4,8 +4,9 @@
 // {"durable":true,"flush":"sync","maxAttempts":5,"backoffMs":[1000,5000],"ackTimeoutMs":60000,"ttlMs":null,
 //  "maxLength":null,"overflow":"reject-publish","ordering":"none","dedupWindowMs":300000,"deadLetterQueue":""}
 //
-// Durations are integer milliseconds, an unset optional is null (or absent), enums are spelled as toString()
-// spells them. Every field round-trips exactly.
+// The same object as the wire protocol's Policy (protocol/ProtocolJson.h, keys in alphabetical order). Durations
+// are integer milliseconds, an unset optional is null (or absent), enums are spelled as toString() spells them.
+// Every field round-trips exactly.
 #include <string>
 #include <string_view>
 

@@ -39,6 +39,30 @@ uint64_t LatencyHistogram::bucketUpperBound(int bucket) {
     return (nextLowerBoundTimesEight + kSubBuckets - 1) / kSubBuckets - 1;
 }
 
+// Buckets below 8 that no integer maps to have a lower bound past their upper bound.
+uint64_t LatencyHistogram::bucketLowerBound(int bucket) {
+    if (bucket <= 0)
+        return 0;
+    return bucketUpperBound(std::min(bucket, kBucketCount - 1) - 1) + 1;
+}
+
+uint64_t LatencyHistogram::bucketCount(int bucket) const {
+    return bucket >= 0 && bucket < kBucketCount ? m_buckets[size_t(bucket)] : 0;
+}
+
+void LatencyHistogram::recordBucket(int bucket, uint64_t count) {
+    if (bucket < 0 || bucket >= kBucketCount || count == 0)
+        return;
+    uint64_t value = bucketLowerBound(bucket);
+    m_buckets[size_t(bucket)] += count;
+    m_count += count;
+    uint64_t added = 0;
+    if (__builtin_mul_overflow(value, count, &added) || __builtin_add_overflow(m_sum, added, &m_sum))
+        m_sum = UINT64_MAX;
+    m_min = std::min(m_min, value);
+    m_max = std::max(m_max, value);
+}
+
 void LatencyHistogram::record(uint64_t nanoseconds) {
     ++m_buckets[size_t(bucketOf(nanoseconds))];
     ++m_count;

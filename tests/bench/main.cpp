@@ -6,6 +6,7 @@
 
 #include "BrokerBench.h"
 #include "StorageBench.h"
+#include "WireBench.h"
 
 namespace {
 
@@ -21,6 +22,8 @@ constexpr Subcommand kSubcommands[] = {
      depot::bench::runStorageBench},
     {"broker", "in-process broker: publish->confirm (sync/async), publish->deliver->ack, RAM per queued message",
      depot::bench::runBrokerBench},
+    {"wire", "depotd over TCP with the client library: confirmed publish @1/64/1000, consume+ack, ZeroMQ floor",
+     depot::bench::runWireBench},
 };
 
 void printUsage(FILE* out) {

@@ -21,10 +21,18 @@ public:
     // The value at percentile p (0..100): the upper bound of the bucket holding it, clamped to max(). 0 if empty.
     uint64_t percentile(double p) const;
 
+    // The samples in one bucket (0 for an index outside 0..kBucketCount-1).
+    uint64_t bucketCount(int bucket) const;
+    // Adds `count` samples known only by their bucket (rebuilding a histogram from its buckets, e.g. from JSON):
+    // for min(), max() and mean() each counts as the smallest value of the bucket. An index outside the range is
+    // ignored.
+    void recordBucket(int bucket, uint64_t count);
+
     static constexpr int kSubBucketBits = 3;
     static constexpr int kBucketCount = (42 + 1) << kSubBucketBits;
     static int bucketOf(uint64_t value);
     static uint64_t bucketUpperBound(int bucket);
+    static uint64_t bucketLowerBound(int bucket);  // the smallest value of the bucket (above its upper bound if none)
 
 private:
     std::array<uint64_t, kBucketCount> m_buckets{};

@@ -141,6 +141,8 @@ public:
     std::future<PublishResult> publish(PublishRequest request);
     std::future<PublishResult> commitTransaction(const std::string& transaction);
     std::future<PublishResult> rollbackTransaction(const std::string& transaction);
+    // The same, answering on the broker thread (a server on the broker thread cannot wait for a future).
+    void endTransaction(const std::string& transaction, bool commit, ConfirmHandler handler);
     Status setTransactionChecker(const std::string& producer, TransactionChecker checker);
 
     // Consuming. Deliveries arrive on the broker thread; ack or nack each by its tag on the same consumer.

@@ -1,0 +1,187 @@
+// Frames in and out of the ROUTER socket, and the dispatch of one request to its handler.
+#include <zmq.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "server/ServerImpl.h"
+
+namespace depot::server {
+
+using protocol::Command;
+
+namespace {
+
+constexpr int kReadsPerRound = 512;           // then the broker settles and other work gets a turn
+constexpr uint32_t kMalformedInRowLimit = 100;  // then the session is closed
+
+// The request id of an envelope that failed to decode, so the ERROR can still name the request.
+uint64_t peekRequestId(const std::string& envelope) {
+    uint64_t id = 0;
+    if (envelope.size() == protocol::kEnvelopeSize)
+        for (int i = 0; i < 8; ++i) id |= uint64_t(uint8_t(envelope[4 + i])) << (8 * i);
+    return id;
+}
+
+std::string takeFrame(zmq_msg_t& msg) {
+    return std::string(static_cast<const char*>(zmq_msg_data(&msg)), zmq_msg_size(&msg));
+}
+
+}  // namespace
+
+// Reads one whole multipart message. Malformed: the frame count is wrong or the envelope does not decode;
+// `in.routingId` (and the request id when the envelope could be read) are still filled for the error reply.
+Server::Impl::ReadResult Server::Impl::readOne(Incoming& in, std::string& problem) {
+    std::vector<std::string> frames;
+    zmq_msg_t msg;
+    zmq_msg_init(&msg);
+    bool more = true;
+    while (more) {
+        if (zmq_msg_recv(&msg, socket, frames.empty() ? ZMQ_DONTWAIT : 0) < 0) {
+            zmq_msg_close(&msg);
+            return ReadResult::Empty;
+        }
+        if (frames.size() == 1) {
+            const char* address = zmq_msg_gets(&msg, "Peer-Address");
+            in.address = address ? address : "";
+            const char* user = zmq_msg_gets(&msg, "User-Id");
+            in.userId = user ? user : "";
+        }
+        more = zmq_msg_more(&msg);
+        if (frames.size() <= protocol::kFrameCount) frames.push_back(takeFrame(msg));
+        else frames.back().clear();  // extra frames: remember only that there were too many
+    }
+    zmq_msg_close(&msg);
+    in.routingId = std::move(frames[0]);
+    if (frames.size() != 1 + protocol::kFrameCount) {
+        problem = "expected 3 frames, got " + std::to_string(frames.size() - 1);
+        if (frames.size() > 1) in.envelope.requestId = peekRequestId(frames[1]);
+        return ReadResult::Malformed;
+    }
+    auto envelope = protocol::decodeEnvelope(frames[1]);
+    if (!envelope) {
+        problem = envelope.status().message();
+        if (protocol::isVersionError(envelope.status())) problem = "unsupported-version:" + problem;
+        in.envelope.requestId = peekRequestId(frames[1]);
+        return ReadResult::Malformed;
+    }
+    in.envelope = *envelope;
+    in.header = std::move(frames[2]);
+    in.body = std::move(frames[3]);
+    return ReadResult::Message;
+}
+
+void Server::Impl::onReadable() {
+    for (int i = 0; i < kReadsPerRound && !paused; ++i) {
+        Incoming in;
+        std::string problem;
+        ReadResult result = readOne(in, problem);
+        if (result == ReadResult::Empty) return;
+        if (result == ReadResult::Malformed) {
+            malformed(findByRoutingId(in.routingId), in.routingId, in.envelope.requestId, problem);
+            continue;
+        }
+        dispatch(in);
+    }
+}
+
+void Server::Impl::malformed(Session* session, const std::string& routingId, uint64_t requestId,
+                             const std::string& problem) {
+    std::string code = "bad-frame", text = problem;
+    if (problem.rfind("unsupported-version:", 0) == 0) {
+        code = "unsupported-version";
+        text = problem.substr(std::strlen("unsupported-version:"));
+    } else if (problem.rfind("unknown command", 0) == 0) {
+        code = "unknown-command";
+    }
+    log.write("depotd: malformed request from " + (session ? session->actor() : std::string("unknown peer")) +
+              ": " + text);
+    sendError(routingId, requestId, code, text);
+    if (session && ++session->malformedInRow > kMalformedInRowLimit)
+        closeSession(session->id, "too many malformed requests in a row");
+}
+
+void Server::Impl::dispatch(Incoming& in) {
+    Session* session = findByRoutingId(in.routingId);
+    Command command = in.envelope.command;
+    if (command == Command::Hello) return onHello(in);
+    if (!session) {
+        if (command != Command::Heartbeat && command != Command::Bye)
+            sendError(in.routingId, in.envelope.requestId, "no-session",
+                      "no session: send HELLO first (a silent session is closed after 3 heartbeats)");
+        return;
+    }
+    session->lastHeard = std::chrono::steady_clock::now();
+    session->lastHeardAt = broker::Clock::system().now();
+    if (in.address.size()) session->address = in.address;
+    size_t malformedBefore = session->malformedInRow;
+    switch (command) {
+    case Command::Heartbeat: break;
+    case Command::Bye: return closeSession(session->id, "");
+    case Command::Publish: onPublish(*session, in); break;
+    case Command::TxEnd: onTxEnd(*session, in); break;
+    case Command::Consume: onConsume(*session, in); break;
+    case Command::Cancel: onCancel(*session, in); break;
+    case Command::Ack: onAck(*session, in); break;
+    case Command::Nack: onNack(*session, in); break;
+    case Command::Admin: onAdmin(*session, in); break;
+    default:
+        malformed(session, in.routingId, in.envelope.requestId,
+                  "unknown command: " + std::string(protocol::commandName(command)) + " is sent by the broker");
+        return;
+    }
+    if (Session* still = findSession(session->id); still && still->malformedInRow == malformedBefore)
+        still->malformedInRow = 0;
+}
+
+bool Server::Impl::sendFrames(const std::string& routingId, Command command, uint16_t flags, uint64_t requestId,
+                              std::string_view header, std::string_view body) {
+    std::string envelope = protocol::encodeEnvelope({protocol::kVersion, command, flags, requestId});
+    // ROUTER_MANDATORY: an unknown peer fails the first frame at once; a full pipe (a client that does not
+    // read) fails with EAGAIN. Either way the session is closed rather than messages silently dropped.
+    if (zmq_send(socket, routingId.data(), routingId.size(), ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) return false;
+    zmq_send(socket, envelope.data(), envelope.size(), ZMQ_SNDMORE);
+    zmq_send(socket, header.data(), header.size(), ZMQ_SNDMORE);
+    zmq_send(socket, body.data(), body.size(), 0);
+    return true;
+}
+
+void Server::Impl::send(Session& session, Command command, uint16_t flags, uint64_t requestId,
+                        std::string_view header, std::string_view body) {
+    if (session.closing) return;
+    if (!sendFrames(session.routingId, command, flags, requestId, header, body)) {
+        session.closing = true;
+        log.write("depotd: session " + session.actor() + " cannot be written to (" + zmq_strerror(errno) +
+                  "): closing it");
+        return;
+    }
+    session.lastSent = std::chrono::steady_clock::now();
+}
+
+void Server::Impl::reply(Session& session, uint64_t requestId, const protocol::Json& result) {
+    send(session, Command::Reply, 0, requestId, result.dump());
+}
+
+void Server::Impl::sendError(const std::string& routingId, uint64_t requestId, std::string_view code,
+                             std::string_view message) {
+    protocol::Json error{{"code", code}, {"message", message}};
+    sendFrames(routingId, Command::Error, 0, requestId, error.dump(-1, ' ', false, protocol::Json::error_handler_t::replace), {});
+}
+
+void Server::Impl::sendError(Session& session, uint64_t requestId, std::string_view code,
+                             std::string_view message) {
+    protocol::Json error{{"code", code}, {"message", message}};
+    send(session, Command::Error, 0, requestId, error.dump(-1, ' ', false, protocol::Json::error_handler_t::replace));
+}
+
+Session* Server::Impl::findSession(uint64_t id) {
+    auto it = sessions.find(id);
+    return it == sessions.end() ? nullptr : it->second.get();
+}
+
+Session* Server::Impl::findByRoutingId(const std::string& routingId) {
+    auto it = byRoutingId.find(routingId);
+    return it == byRoutingId.end() ? nullptr : findSession(it->second);
+}
+
+}  // namespace depot::server

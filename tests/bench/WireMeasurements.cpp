@@ -1,0 +1,292 @@
+#include "WireMeasurements.h"
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "depot/client/Admin.h"
+#include "depot/client/Connection.h"
+#include "depot/client/Consumer.h"
+#include "depot/client/Producer.h"
+
+namespace depot::bench {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using client::Connection;
+
+constexpr int kPrefillWindow = 1000;
+
+Result<std::shared_ptr<Connection>> connectAs(const WireSetup& setup, const char* name, const char* role) {
+    client::ClientOptions options;
+    options.endpoint = setup.endpoint;
+    options.client = name;
+    options.role = role;
+    // A full window of 1000 sync-flushed publishes on a busy machine can take seconds; a timeout would fail the row.
+    options.requestTimeout = std::chrono::seconds(60);
+    return Connection::connect(std::move(options));
+}
+
+// What the broker's ADMIN stats say at one moment; two of them bracket a row.
+struct BrokerSnapshot {
+    LatencyHistogram fsync;
+    LatencyHistogram confirm;
+};
+
+Result<BrokerSnapshot> snapshot(client::Admin& admin) {
+    auto stats = admin.stats();
+    if (!stats)
+        return stats.status();
+    return BrokerSnapshot{stats->fsyncLatency, stats->confirmLatency};
+}
+
+LatencyHistogram difference(const LatencyHistogram& after, const LatencyHistogram& before) {
+    LatencyHistogram result;
+    for (int bucket = 0; bucket < LatencyHistogram::kBucketCount; ++bucket) {
+        const uint64_t a = after.bucketCount(bucket), b = before.bucketCount(bucket);
+        if (a > b)
+            result.recordBucket(bucket, a - b);
+    }
+    return result;
+}
+
+// One driver thread keeping `window` sendAsync calls unanswered. Callbacks run on the connection's I/O thread; the
+// counters below are touched there only, and read by the driver once `m_inFlight` is back to 0 (release/acquire).
+class PublishDriver {
+public:
+    PublishDriver(std::shared_ptr<Connection> connection, std::string queue, size_t messageSize, int window)
+        : m_producer(std::move(connection)), m_window(window) {
+        m_request.routingKey = std::move(queue);
+        m_request.message.body = benchPayload(messageSize);
+    }
+
+    // Sends until `duration` has passed (or `maxMessages` are sent); messages sent while `counted` count.
+    void run(std::chrono::duration<double> duration, bool counted, uint64_t maxMessages = UINT64_MAX) {
+        const auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(duration);
+        for (uint64_t sent = 0; sent < maxMessages && Clock::now() < deadline; ++sent) {
+            for (int n = m_inFlight.load(std::memory_order_acquire); n >= m_window;
+                 n = m_inFlight.load(std::memory_order_acquire))
+                m_inFlight.wait(n, std::memory_order_acquire);
+            m_inFlight.fetch_add(1, std::memory_order_relaxed);
+            const Clock::time_point start = Clock::now();
+            if (counted && m_firstCounted == Clock::time_point{})
+                m_firstCounted = start;
+            m_producer.sendAsync(m_request, [this, start, counted](const client::SendResult& result) {
+                onAnswer(result, start, counted);
+            });
+        }
+    }
+
+    // Waits for every answer. False when they did not all come within `timeout`.
+    bool drain(std::chrono::seconds timeout) {
+        const auto deadline = Clock::now() + timeout;
+        for (int n = m_inFlight.load(std::memory_order_acquire); n > 0;
+             n = m_inFlight.load(std::memory_order_acquire)) {
+            if (Clock::now() > deadline)
+                return false;
+            std::this_thread::sleep_for(std::chrono::microseconds(200));
+        }
+        return true;
+    }
+
+    // After drain(): the counted messages.
+    Status outcome() const {
+        if (m_failed)
+            return Status::ioError(std::to_string(m_failed) + " publishes not confirmed; the first: " + m_firstError);
+        return Status::ok();
+    }
+    void fill(Measurement& m, size_t messageSize) const {
+        m.records = m_counted;
+        m.bytes = m_counted * messageSize;
+        m.seconds = std::chrono::duration<double>(m_lastCounted - m_firstCounted).count();
+        m.latency = m_latency;
+    }
+    uint64_t answered() const { return m_answered; }
+
+private:
+    void onAnswer(const client::SendResult& result, Clock::time_point start, bool counted) {
+        const Clock::time_point now = Clock::now();
+        ++m_answered;
+        if (!result.ok()) {
+            if (m_failed++ == 0)
+                m_firstError = std::string(client::outcomeName(result)) + ": " +
+                               (result.status.isOk() ? result.result.error : result.status.toString());
+        } else if (counted) {
+            ++m_counted;
+            m_latency.record(uint64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(now - start).count()));
+            m_lastCounted = now;
+        }
+        m_inFlight.fetch_sub(1, std::memory_order_release);
+        m_inFlight.notify_one();
+    }
+
+    client::Producer m_producer;
+    broker::PublishRequest m_request;
+    const int m_window;
+    std::atomic<int> m_inFlight{0};
+    Clock::time_point m_firstCounted{};  // driver thread
+    // I/O thread until drained.
+    LatencyHistogram m_latency;
+    uint64_t m_answered = 0;
+    uint64_t m_counted = 0;
+    uint64_t m_failed = 0;
+    std::string m_firstError;
+    Clock::time_point m_lastCounted{};
+};
+
+// A consumer handler that counts, and wakes the waiter when `target` deliveries were handled.
+struct DeliveryCounter {
+    std::mutex mutex;
+    std::condition_variable done;
+    uint64_t handled = 0;  // under mutex
+    uint64_t target = 0;
+    uint64_t redelivered = 0;
+
+    void onDelivery(const broker::Delivery& delivery) {
+        std::lock_guard lock(mutex);
+        if (delivery.redelivered)
+            ++redelivered;
+        if (++handled == target)
+            done.notify_all();
+    }
+    bool waitAll(std::chrono::seconds timeout) {
+        std::unique_lock lock(mutex);
+        return done.wait_for(lock, timeout, [this] { return handled >= target; });
+    }
+};
+
+Status waitUntilEmpty(client::Admin& admin, const std::string& queue, std::chrono::seconds timeout) {
+    const auto deadline = Clock::now() + timeout;
+    for (;;) {
+        auto shown = admin.showQueue(queue);
+        if (!shown)
+            return shown.status();
+        if (shown->stats.ready == 0 && shown->stats.unacked == 0 && shown->stats.delayed == 0)
+            return Status::ok();
+        if (Clock::now() > deadline)
+            return Status::timedOut(queue + " still holds " + std::to_string(shown->stats.ready) + " ready and " +
+                                    std::to_string(shown->stats.unacked) + " unacked messages");
+        std::this_thread::sleep_for(std::chrono::microseconds(500));
+    }
+}
+
+Status prefill(const WireSetup& setup, double& seconds) {
+    auto connection = connectAs(setup, "depot-bench-prefill", "producer");
+    if (!connection)
+        return connection.status();
+    PublishDriver driver(*connection, setup.queue, setup.messageSize, kPrefillWindow);
+    const auto start = Clock::now();
+    driver.run(std::chrono::hours(1), false, setup.prefill);
+    if (!driver.drain(std::chrono::seconds(120)))
+        return Status::timedOut("prefill: publishes still unanswered after 120 s");
+    seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    return driver.outcome();
+}
+
+}  // namespace
+
+Status declareWireQueue(const WireSetup& setup) {
+    auto connection = connectAs(setup, "depot-bench-admin", "admin");
+    if (!connection)
+        return connection.status();
+    client::Admin admin(*connection);
+    broker::QueueSpec spec;
+    spec.name = setup.queue;
+    spec.policy.durable = true;
+    spec.policy.flush = broker::FlushMode::Sync;
+    auto declared = admin.declareQueue(spec);
+    if (!declared)
+        return declared.status();
+    return admin.purgeQueue(setup.queue).status();
+}
+
+Result<WireMeasurement> measurePublish(const WireSetup& setup, int window) {
+    auto connection = connectAs(setup, "depot-bench-producer", "producer");
+    if (!connection)
+        return connection.status();
+    auto adminConnection = connectAs(setup, "depot-bench-admin", "admin");
+    if (!adminConnection)
+        return adminConnection.status();
+    client::Admin admin(*adminConnection);
+    auto before = snapshot(admin);
+    if (!before)
+        return before.status();
+
+    WireMeasurement result;
+    {
+        PublishDriver driver(*connection, setup.queue, setup.messageSize, window);
+        driver.run(setup.warmup, false);
+        driver.run(setup.measure, true);
+        if (!driver.drain(std::chrono::seconds(120)))
+            return Status::timedOut("publishes still unanswered 120 s after the end of the row");
+        DEPOT_RETURN_IF_ERROR(driver.outcome());
+        driver.fill(result.client, setup.messageSize);
+        auto after = snapshot(admin);
+        if (!after)
+            return after.status();
+        // Over the whole row, warm-up included, as the broker counts.
+        result.brokerFsync = difference(after->fsync, before->fsync);
+        const uint64_t syncs = result.brokerFsync->count();
+        result.messagesPerSync = syncs ? double(driver.answered()) / double(syncs) : 0;
+        result.brokerConfirm = difference(after->confirm, before->confirm);
+    }
+    auto purged = admin.purgeQueue(setup.queue);
+    if (!purged)
+        return purged.status();
+    return result;
+}
+
+Result<WireMeasurement> measureConsumeAck(const WireSetup& setup) {
+    double prefillSeconds = 0;
+    DEPOT_RETURN_IF_ERROR(prefill(setup, prefillSeconds));
+    auto adminConnection = connectAs(setup, "depot-bench-admin", "admin");
+    if (!adminConnection)
+        return adminConnection.status();
+    client::Admin admin(*adminConnection);
+    auto before = snapshot(admin);
+    if (!before)
+        return before.status();
+    auto connection = connectAs(setup, "depot-bench-consumer", "consumer");
+    if (!connection)
+        return connection.status();
+
+    DeliveryCounter counter;
+    counter.target = setup.prefill;
+    client::ConsumerOptions options;
+    options.queue = setup.queue;
+    options.prefetch = setup.prefetch;
+    options.name = "depot-bench";
+    const auto start = Clock::now();
+    auto consumer = client::Consumer::subscribe(
+        *connection, options,
+        [&counter](const broker::Delivery& delivery, client::DeliveryContext&) { counter.onDelivery(delivery); });
+    if (!consumer)
+        return consumer.status();
+    if (!counter.waitAll(std::chrono::seconds(300)))
+        return Status::timedOut("consume: " + std::to_string(counter.handled) + " of " +
+                                std::to_string(counter.target) + " deliveries after 300 s");
+    DEPOT_RETURN_IF_ERROR(waitUntilEmpty(admin, setup.queue, std::chrono::seconds(60)));
+    const auto end = Clock::now();
+    DEPOT_RETURN_IF_ERROR((*consumer)->close());
+
+    auto after = snapshot(admin);
+    if (!after)
+        return after.status();
+    WireMeasurement result;
+    result.client.records = counter.target;
+    result.client.bytes = counter.target * setup.messageSize;
+    result.client.seconds = std::chrono::duration<double>(end - start).count();
+    result.brokerFsync = difference(after->fsync, before->fsync);
+    const uint64_t syncs = result.brokerFsync->count();
+    result.messagesPerSync = syncs ? double(counter.target) / double(syncs) : 0;
+    char note[160];
+    std::snprintf(note, sizeof note, "prefetch %u; %llu queued first in %.1f s (window %d)%s", setup.prefetch,
+                  static_cast<unsigned long long>(setup.prefill), prefillSeconds, kPrefillWindow,
+                  counter.redelivered ? "; REDELIVERIES seen" : "");
+    result.client.note = note;
+    return result;
+}
+
+}  // namespace depot::bench

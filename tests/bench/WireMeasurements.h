@@ -1,0 +1,56 @@
+#pragma once
+// The measurements behind `depot-bench wire`: a depotd process driven over TCP with the C++ client library
+// (depot/client), as an application would, and the bare ZeroMQ round trip underneath it for comparison.
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "StorageMeasurements.h"
+#include "depot/LatencyHistogram.h"
+#include "depot/Result.h"
+
+namespace depot::bench {
+
+struct WireSetup {
+    std::string endpoint;              // a running depotd
+    std::string queue = "bench.wire";  // durable, sync flush; declared by declareWireQueue()
+    size_t messageSize = 1024;         // body bytes
+    std::chrono::duration<double> warmup{0.5};
+    std::chrono::duration<double> measure{4.0};
+    uint64_t prefill = 100'000;  // messages queued before the consume row
+    uint32_t prefetch = 100;
+};
+
+// A row of the table: what the client measured, and what the broker reported about the same span
+// (ADMIN stats before and after, including the warm-up).
+struct WireMeasurement {
+    Measurement client;                             // latency: the client's round trip, ns
+    std::optional<LatencyHistogram> brokerConfirm;  // the broker's publish → confirm, ns
+    std::optional<LatencyHistogram> brokerFsync;    // the broker's commit log fdatasync rounds, ns
+    double messagesPerSync = 0;                     // messages / the broker's fdatasync rounds; 0 = none
+};
+
+// Declares setup.queue (durable, flush sync, defaults otherwise) and purges it.
+Status declareWireQueue(const WireSetup& setup);
+
+// Confirmed publishes of 1 KiB persistent messages to setup.queue on a connection of its own: one driver thread
+// keeps `window` Producer::sendAsync calls unanswered for setup.warmup (not counted), then setup.measure; it then
+// stops sending and waits for the outstanding answers. Counted: the messages sent during the measured time.
+// Latency: sendAsync() call → its callback. messagesPerSync: over the whole row. The queue is
+// purged afterwards (untimed). Any unconfirmed or nacked message fails the row.
+Result<WireMeasurement> measurePublish(const WireSetup& setup, int window);
+
+// Queues setup.prefill messages (publish window 1000, untimed), then one Consumer (push style, manual ack,
+// setup.prefetch) on a connection of its own acks each message by returning from its handler. Time: subscribe()
+// call → the broker reports the queue empty (nothing ready, nothing unacked). No latency.
+Result<WireMeasurement> measureConsumeAck(const WireSetup& setup);
+
+// The floor under both: a bare ZeroMQ DEALER → ROUTER echo over TCP loopback between two threads of this process,
+// `window` messages in flight, each the shape of a PUBLISH (12-byte envelope, 64-byte header, `messageSize` body).
+// Latency: send → echo received.
+Result<Measurement> measureZmqEcho(int window, size_t messageSize, std::chrono::duration<double> warmup,
+                                   std::chrono::duration<double> measure);
+
+}  // namespace depot::bench
