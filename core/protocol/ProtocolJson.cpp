@@ -107,6 +107,9 @@ Result<std::string> base64Decode(std::string_view text) {
             out.push_back(static_cast<char>((group >> bits) & 0xFF));
         }
     }
+    // Bits after the last byte must be zero, so every byte string has exactly one encoding.
+    if (group & ((uint32_t(1) << bits) - 1))
+        return Status::invalidArgument("not valid base64: bits after the last byte are not zero");
     return out;
 }
 
@@ -342,6 +345,9 @@ Result<broker::MessageFilter> filterFromJson(const Json& value) {
 Result<Json> parseObject(std::string_view text) {
     if (text.empty())
         return Json::object();
+    // JSON allows no raw NUL anywhere, but the parser stops at one and accepts what came before.
+    if (text.find('\0') != std::string_view::npos)
+        return Status::invalidArgument("the header is not valid JSON: it contains a NUL byte");
     try {
         Json value = Json::parse(text, nullptr, /*allow_exceptions=*/false);
         if (value.is_discarded())

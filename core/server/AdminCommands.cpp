@@ -300,8 +300,18 @@ Outcome AdminCommands::run(const Json& request, const AdminContext& context) {
         return runMessageOp(m_broker, name, request, context.actor);
     if (name == "requeue.start" || name == "requeue.status" || name == "requeue.cancel")
         return runRequeueOp(name, request, context.actor);
-    if (name == "stats" || name == "trace" || name == "audit" || name == "history")
-        return runObservabilityOp(m_broker, name, request);
+    if (name == "stats" || name == "trace" || name == "audit" || name == "history") {
+        Outcome outcome = runObservabilityOp(m_broker, name, request);
+        // The broker does not know about network sessions: the server does.
+        if (Json* stats = std::get_if<Json>(&outcome); stats && name == "stats" && context.sessions) {
+            Json sessions = context.sessions()["sessions"];
+            uint64_t consumers = 0;
+            for (const auto& session : sessions) consumers += session["consumers"].size();
+            (*stats)["connections"] = sessions.size();
+            (*stats)["consumers"] = std::max<uint64_t>((*stats)["consumers"].get<uint64_t>(), consumers);
+        }
+        return outcome;
+    }
     if (name == "sessions") return context.sessions ? context.sessions() : Json{{"sessions", Json::array()}};
     return AdminError{"unknown-command", "unknown admin op '" + name + "'"};
 }

@@ -34,7 +34,7 @@ bool isLoopbackEndpoint(std::string_view endpoint) {
 }
 
 Server::Impl::Impl(broker::Broker& b, ServerOptions o)
-    : broker(b), options(std::move(o)), admin(b), log(options.log) {}
+    : broker(b), options(std::move(o)), admin(b), malformedLog(options.log), sessionLog(options.log) {}
 
 namespace {
 

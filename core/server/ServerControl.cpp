@@ -152,7 +152,7 @@ void Server::Impl::sendTxCheck(const std::string& group, const std::string& tran
             best = session.get();
     if (!best) return;  // nobody to ask now: the broker asks again at the next check
     Json check{{"transaction", transaction}, {"messageId", id}, {"producer", group}};
-    send(*best, Command::TxCheck, 0, 0, check.dump());
+    send(*best, Command::TxCheck, 0, 0, protocol::toText(check));
 }
 
 Json Server::Impl::sessionsJson() const {
@@ -175,7 +175,7 @@ void Server::Impl::closeSession(uint64_t sessionId, std::string_view why) {
     std::unique_ptr<Session> session = std::move(it->second);
     sessions.erase(it);
     byRoutingId.erase(session->routingId);
-    if (!why.empty()) log.write("depotd: closed session " + session->actor() + ": " + std::string(why));
+    if (!why.empty()) sessionLog.write("depotd: closed session " + session->actor() + ": " + std::string(why));
     // Its unacked deliveries go back to their queues now and are delivered again, marked redelivered.
     for (auto& [consumer, state] : session->consumers) (void)broker.cancel(consumer);
 }

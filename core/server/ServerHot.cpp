@@ -13,13 +13,14 @@ void Server::Impl::onPublish(Session& session, Incoming& in) {
     auto request = protocol::decodePublish(in.header, std::move(in.body));
     if (!request) return malformed(&session, session.routingId, requestId, request.status().message());
     if (oneway) return broker.publish(std::move(*request), [](const broker::PublishResult&) {});
-    if (!session.pending.empty() && requestId <= session.pending.back().requestId)
+    if (requestId <= session.lastPublishId)
         return sendError(session, requestId, "invalid", "publish request ids must increase within a session");
     if (session.pending.size() >= options.maxUnconfirmed)
         return sendError(session, requestId, "busy",
                          "too many unconfirmed publishes (" + std::to_string(options.maxUnconfirmed) +
                              "): wait for confirms; nothing was stored");
     if (!request->transaction.empty() && request->producer.empty()) request->producer = session.producerGroup;
+    session.lastPublishId = requestId;
     session.pending.push_back({requestId, !request->message.id.empty(), false, false, {}});
     uint64_t sessionId = session.id;
     broker.publish(std::move(*request), [this, sessionId, requestId](const broker::PublishResult& result) {

@@ -76,7 +76,9 @@ struct Server::Impl : broker::LoopService {
     ServerOptions options;
     void* socket = nullptr;
     AdminCommands admin;
-    RateLimitedLog log;
+    // Separate limits, so a flood of bad frames cannot hide session events (and the other way round).
+    RateLimitedLog malformedLog;
+    RateLimitedLog sessionLog;
     std::unordered_map<std::string, uint64_t> byRoutingId;
     std::unordered_map<uint64_t, std::unique_ptr<Session>> sessions;
     uint64_t nextSession = 1;

@@ -49,7 +49,7 @@ Server::Impl::ReadResult Server::Impl::readOne(Incoming& in, std::string& proble
         }
         more = zmq_msg_more(&msg);
         if (frames.size() <= protocol::kFrameCount) frames.push_back(takeFrame(msg));
-        else frames.back().clear();  // extra frames: remember only that there were too many
+        else if (frames.size() == 1 + protocol::kFrameCount) frames.emplace_back();  // too many: keep only that fact
     }
     zmq_msg_close(&msg);
     in.routingId = std::move(frames[0]);
@@ -94,7 +94,7 @@ void Server::Impl::malformed(Session* session, const std::string& routingId, uin
     } else if (problem.rfind("unknown command", 0) == 0) {
         code = "unknown-command";
     }
-    log.write("depotd: malformed request from " + (session ? session->actor() : std::string("unknown peer")) +
+    malformedLog.write("depotd: malformed request from " + (session ? session->actor() : std::string("unknown peer")) +
               ": " + text);
     sendError(routingId, requestId, code, text);
     if (session && ++session->malformedInRow > kMalformedInRowLimit)
@@ -151,7 +151,7 @@ void Server::Impl::send(Session& session, Command command, uint16_t flags, uint6
     if (session.closing) return;
     if (!sendFrames(session.routingId, command, flags, requestId, header, body)) {
         session.closing = true;
-        log.write("depotd: session " + session.actor() + " cannot be written to (" + zmq_strerror(errno) +
+        sessionLog.write("depotd: session " + session.actor() + " cannot be written to (" + zmq_strerror(errno) +
                   "): closing it");
         return;
     }
@@ -159,19 +159,19 @@ void Server::Impl::send(Session& session, Command command, uint16_t flags, uint6
 }
 
 void Server::Impl::reply(Session& session, uint64_t requestId, const protocol::Json& result) {
-    send(session, Command::Reply, 0, requestId, result.dump());
+    send(session, Command::Reply, 0, requestId, protocol::toText(result));
 }
 
 void Server::Impl::sendError(const std::string& routingId, uint64_t requestId, std::string_view code,
                              std::string_view message) {
     protocol::Json error{{"code", code}, {"message", message}};
-    sendFrames(routingId, Command::Error, 0, requestId, error.dump(-1, ' ', false, protocol::Json::error_handler_t::replace), {});
+    sendFrames(routingId, Command::Error, 0, requestId, protocol::toText(error), {});
 }
 
 void Server::Impl::sendError(Session& session, uint64_t requestId, std::string_view code,
                              std::string_view message) {
     protocol::Json error{{"code", code}, {"message", message}};
-    send(session, Command::Error, 0, requestId, error.dump(-1, ' ', false, protocol::Json::error_handler_t::replace));
+    send(session, Command::Error, 0, requestId, protocol::toText(error));
 }
 
 Session* Server::Impl::findSession(uint64_t id) {

@@ -44,6 +44,7 @@ struct Session {
     broker::TimeMs connectedAt = 0;
     broker::TimeMs lastHeardAt = 0;
     std::deque<PendingPublish> pending;  // by increasing request id
+    uint64_t lastPublishId = 0;          // publish request ids must increase (cumulative confirms rely on it)
     bool confirmsReady = false;          // some pending answer arrived since the last flush
     std::unordered_map<uint64_t, SessionConsumer> consumers;  // broker consumer id →
     uint32_t malformedInRow = 0;
