@@ -93,7 +93,7 @@ namespace {
 Result<Json> invoke(ClientCore& core, const std::string& op, Json args) {
     args["op"] = op;
     Result<Answer> answer =
-        core.call({protocol::Command::Admin, args.dump(), "ADMIN " + op, onSessionLoss(op), std::nullopt});
+        core.call({protocol::Command::Admin, protocol::toText(args), "ADMIN " + op, onSessionLoss(op), std::nullopt});
     if (!answer)
         return answer.status();
     Result<Json> reply = protocol::parseObject(answer->header);
@@ -127,7 +127,7 @@ Result<std::string> Admin::call(const std::string& op, const std::string& argsJs
     Result<Json> reply = invoke(m_connection->core(), op, std::move(args).value());
     if (!reply)
         return reply.status();
-    return reply->dump();
+    return protocol::toText(*reply);
 }
 
 Result<broker::QueueInfo> Admin::declareQueue(const broker::QueueSpec& spec) {

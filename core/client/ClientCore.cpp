@@ -201,7 +201,7 @@ void ClientCore::dispatch(std::vector<std::string>& frames) {
     const uint64_t id = envelope->requestId;
     switch (envelope->command) {
         case Command::Reply:
-            if (id == m_helloId && m_state == State::Connecting)
+            if (m_state == State::Connecting && isHelloId(id))
                 onHelloReply(frames[1]);
             else
                 answer(id, Answer{Command::Reply, envelope->flags, std::move(frames[1])});

@@ -127,6 +127,8 @@ private:
 
     // ClientCoreSession.cpp: HELLO, heartbeats, losing and re-establishing the session.
     void beginSession();
+    void sendHello();
+    bool isHelloId(uint64_t requestId) const;
     void onHelloReply(std::string_view header);
     void onHelloError(const WireError& error);
     SteadyTime tick(SteadyTime now);
@@ -171,8 +173,10 @@ private:
     bool m_closing = false;
     ServerInfo m_session;
     uint64_t m_nextRequestId = 1;
-    uint64_t m_helloId = 0;
-    SteadyTime m_helloDeadline{};
+    std::vector<uint64_t> m_helloIds;  // every HELLO sent on the current socket: the first answer counts
+    SteadyTime m_helloDeadline{};      // when to say HELLO again
+    SteadyTime m_helloSince{};
+    Millis m_helloInterval{1000};
     SteadyTime m_lastHeard{};
     SteadyTime m_lastSent{};
     std::string m_lastProblem = "connecting";

@@ -13,6 +13,7 @@ namespace depot::client {
 namespace {
 
 constexpr int kSilentHeartbeats = 3;
+constexpr Millis kMaxHelloInterval{30000};
 
 template <typename T>
 T field(const protocol::Json& object, const char* key, T fallback) {
@@ -40,9 +41,11 @@ void ClientCore::beginSession() {
     m_state = State::Connecting;
     m_connected = false;
     m_socket.reset();
-    m_helloId = 0;
+    m_helloIds.clear();
+    m_helloInterval = helloTimeout();
     const SteadyTime now = SteadyClock::now();
-    m_helloDeadline = now + helloTimeout();
+    m_helloSince = now;
+    m_helloDeadline = now + m_helloInterval;
     Result<std::unique_ptr<DealerSocket>> socket = DealerSocket::open(m_context, m_options);
     if (!socket) {
         m_lastProblem = socket.status().message();
@@ -50,12 +53,27 @@ void ClientCore::beginSession() {
         return;
     }
     m_socket = std::move(socket).value();
+    sendHello();
+}
+
+// A HELLO unanswered for a while is repeated on the same socket, less and less often: it may have been lost with
+// a broker that died after reading it. The socket is kept because a slow broker may still answer the first one;
+// the first answer to any of them starts the session (the broker refuses the later ones as a second HELLO, and
+// those answers are ignored).
+void ClientCore::sendHello() {
     protocol::Json hello = {
         {"client", m_options.client}, {"role", m_options.role}, {"heartbeatMs", m_options.heartbeat.count()}};
     if (!m_options.producerGroup.empty())
         hello["producer"] = m_options.producerGroup;
-    m_helloId = nextRequestId();
-    sendFrame(protocol::Command::Hello, 0, m_helloId, hello.dump());
+    const uint64_t id = nextRequestId();
+    m_helloIds.push_back(id);
+    sendFrame(protocol::Command::Hello, 0, id, protocol::toText(hello));
+    m_helloDeadline = SteadyClock::now() + m_helloInterval;
+    m_helloInterval = std::min(m_helloInterval * 2, kMaxHelloInterval);
+}
+
+bool ClientCore::isHelloId(uint64_t requestId) const {
+    return std::find(m_helloIds.begin(), m_helloIds.end(), requestId) != m_helloIds.end();
 }
 
 void ClientCore::onHelloReply(std::string_view header) {
@@ -95,17 +113,22 @@ void ClientCore::onHelloError(const WireError& error) {
         signalStarted(error.toStatus());
         return;
     }
-    // Refused (too many connections, say): ask again a heartbeat later on a fresh socket.
+    // Refused (too many connections, say): ask again a heartbeat later.
     m_helloDeadline = SteadyClock::now() + m_options.heartbeat;
-    m_helloId = 0;
 }
 
 SteadyTime ClientCore::tick(SteadyTime now) {
     if (m_state == State::Connecting) {
         if (now >= m_helloDeadline) {
-            if (m_helloId != 0)
-                m_lastProblem = "no answer to HELLO within " + std::to_string(helloTimeout().count()) + " ms";
-            beginSession();
+            if (!m_socket) {
+                beginSession();
+            } else {
+                if (!m_helloIds.empty() && m_lastProblem.rfind("the broker refused", 0) != 0)
+                    m_lastProblem = "no answer to HELLO for " +
+                                    std::to_string(std::chrono::duration_cast<Millis>(now - m_helloSince).count()) +
+                                    " ms";
+                sendHello();
+            }
         }
         return m_helloDeadline;
     }
@@ -141,7 +164,7 @@ void ClientCore::onErrorFrame(uint64_t requestId, const WireError& error) {
         return;
     }
     if (m_state == State::Connecting) {
-        if (requestId == m_helloId && requestId != 0)
+        if (isHelloId(requestId))
             onHelloError(error);
         return;
     }

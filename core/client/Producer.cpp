@@ -25,8 +25,10 @@ SendResult unconfirmed(Status status, const std::string& messageId) {
 }
 
 // Hands a job to the I/O thread. `callback` runs exactly once: there, or here if the connection is closed.
-void submit(ClientCore& core, broker::PublishRequest request, const SendOptions& options, SendCallback callback) {
+void submit(ClientCore& core, broker::PublishRequest request, const SendOptions& options, bool sync,
+            SendCallback callback) {
     auto job = std::make_shared<PublishJob>();
+    job->deadlineIncludesQueue = sync;
     job->header = protocol::encodePublish(request);
     job->request = std::move(request);
     job->timeout = options.timeout.value_or(core.options().requestTimeout);
@@ -121,7 +123,7 @@ struct Producer::State {
         protocol::Json header = {{"transaction", transaction},
                                  {"action", decision == TransactionDecision::Commit ? "commit" : "rollback"}};
         ClientCore* target = &core;
-        target->post([target, header = header.dump(), transaction] {
+        target->post([target, header = protocol::toText(header), transaction] {
             target->request({protocol::Command::TxEnd, header, "TX_END " + transaction, OnSessionLoss::Fail,
                              target->options().requestTimeout},
                             [](Result<Answer>) {});
@@ -163,7 +165,8 @@ SendResult Producer::send(broker::PublishRequest request, const SendOptions& opt
                            messageId);
     auto promise = std::make_shared<std::promise<SendResult>>();
     std::future<SendResult> future = promise->get_future();
-    submit(core, std::move(request), options, [promise](const SendResult& result) { promise->set_value(result); });
+    submit(core, std::move(request), options, true,
+           [promise](const SendResult& result) { promise->set_value(result); });
     const Millis longest = longestSend(options, options.timeout.value_or(core.options().requestTimeout));
     if (future.wait_for(longest + kWaitGuard) != std::future_status::ready)
         return unconfirmed(Status::timedOut("no outcome from the broker at " + core.options().endpoint + " within " +
@@ -179,7 +182,7 @@ void Producer::sendAsync(broker::PublishRequest request, SendCallback callback, 
         std::lock_guard lock(m_state->mutex);
         ++m_state->outstanding;
     }
-    submit(core, std::move(request), options,
+    submit(core, std::move(request), options, false,
            [state = m_state, callback = std::move(callback)](const SendResult& result) {
                try {
                    if (callback)
@@ -224,7 +227,7 @@ SendResult Producer::rollback(const std::string& transaction) { return endTransa
 SendResult Producer::endTransaction(const std::string& transaction, bool commit) {
     const char* action = commit ? "commit" : "rollback";
     protocol::Json header = {{"transaction", transaction}, {"action", action}};
-    Result<Answer> answer = m_connection->core().call({protocol::Command::TxEnd, header.dump(),
+    Result<Answer> answer = m_connection->core().call({protocol::Command::TxEnd, protocol::toText(header),
                                                        std::string("TX_END ") + action + " " + transaction,
                                                        OnSessionLoss::ResendIfUnexecuted, std::nullopt});
     if (!answer)

@@ -63,12 +63,17 @@ void PublishPipeline::sendOneway(const std::string& header, const std::string& b
 void PublishPipeline::startAttempt(const JobPtr& job) {
     ++job->attempt;
     job->state = PublishJob::State::Waiting;
+    armDeadline(job);
+    m_waiting.emplace_back(job, job->attempt);
+    pump();
+}
+
+void PublishPipeline::armDeadline(const JobPtr& job) {
+    m_core.timers().cancel(job->timer);
     job->timer = m_core.timers().schedule(SteadyClock::now() + job->timeout, [this, job] {
         job->timer = {};
         expire(job);
     });
-    m_waiting.emplace_back(job, job->attempt);
-    pump();
 }
 
 void PublishPipeline::pump() {
@@ -83,6 +88,8 @@ void PublishPipeline::pump() {
         job->requestId = m_core.nextRequestId();
         job->state = PublishJob::State::InFlight;
         m_window.add(job->requestId, job);
+        if (!job->deadlineIncludesQueue)
+            armDeadline(job);
         m_core.sendFrame(protocol::Command::Publish, 0, job->requestId, job->header, job->request.message.body);
     }
 }
@@ -171,6 +178,9 @@ void PublishPipeline::expire(const JobPtr& job) {
     if (job->state == PublishJob::State::InFlight) {
         result.status = Status::timedOut("no confirm from the broker at " + m_core.options().endpoint + " within " +
                                          timeout + ": the message may or may not be stored");
+    } else if (m_core.ready() && !job->deadlineIncludesQueue) {
+        armDeadline(job);  // only waiting for window room: backpressure, bounded by maxPendingPublishes
+        return;
     } else if (!m_core.ready()) {
         result.status = Status::unavailable("not sent within " + timeout + ": " + m_core.noSessionText());
     } else {

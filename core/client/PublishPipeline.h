@@ -28,6 +28,9 @@ struct PublishJob {
     broker::PublishRequest request;  // message id set
     std::string header;              // the encoded PUBLISH header: the same for every attempt
     Millis timeout{10000};           // per attempt
+    // true (sync send): the deadline runs from hand-over, waiting for window room included. false (async): waiting
+    // in line on a live session is backpressure, not failure; the deadline restarts when the message is sent.
+    bool deadlineIncludesQueue = false;
     uint32_t retries = 0;
     Millis backoff{100};
     SendCallback done;  // exactly once
@@ -67,6 +70,7 @@ private:
     void startAttempt(const JobPtr& job);
     void finishAttempt(const JobPtr& job, SendResult result);
     void expire(const JobPtr& job);
+    void armDeadline(const JobPtr& job);
     bool live(const JobPtr& job, uint64_t requestId) const {
         return job->state == PublishJob::State::InFlight && job->requestId == requestId;
     }

@@ -42,9 +42,9 @@ void Subscriptions::consume(const std::shared_ptr<Subscription>& subscription) {
     subscription->consuming = true;
     ++m_consumesInFlight;
     // Forget: a CONSUME lost with its session is issued again by onSessionReady.
-    m_core.request(
-        {protocol::Command::Consume, header.dump(), "CONSUME " + options.queue, OnSessionLoss::Forget, std::nullopt},
-        [this, subscription](Result<Answer> answer) { onConsumeAnswer(subscription, std::move(answer)); });
+    m_core.request({protocol::Command::Consume, protocol::toText(header), "CONSUME " + options.queue,
+                    OnSessionLoss::Forget, std::nullopt},
+                   [this, subscription](Result<Answer> answer) { onConsumeAnswer(subscription, std::move(answer)); });
 }
 
 void Subscriptions::onConsumeAnswer(const std::shared_ptr<Subscription>& subscription, Result<Answer> answer) {
@@ -153,9 +153,9 @@ void Subscriptions::remove(uint64_t id, std::function<void(const Status&)> done)
 
 void Subscriptions::cancel(uint64_t consumer, std::function<void(const Status&)> done) {
     protocol::Json header = {{"consumer", consumer}};
-    m_core.request(
-        {protocol::Command::Cancel, header.dump(), "CANCEL", OnSessionLoss::Succeed, m_core.options().requestTimeout},
-        toStatus(std::move(done)));
+    m_core.request({protocol::Command::Cancel, protocol::toText(header), "CANCEL", OnSessionLoss::Succeed,
+                    m_core.options().requestTimeout},
+                   toStatus(std::move(done)));
 }
 
 void Subscriptions::onSessionReady() {

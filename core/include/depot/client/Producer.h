@@ -54,7 +54,9 @@ std::string_view outcomeName(const SendResult& result);
 using SendCallback = std::function<void(const SendResult&)>;
 
 struct SendOptions {
-    // Per attempt, from handing the message over (including any wait for the window) to its answer.
+    // Per attempt. send(): from the call to the answer, any wait for window room included. sendAsync(): from the
+    // moment the message is sent; waiting in line for window room on a live session does not count (that is
+    // backpressure, bounded by ClientOptions::maxPendingPublishes), waiting for a session does.
     // nullopt: ClientOptions::requestTimeout.
     std::optional<Millis> timeout;
     // Further attempts after an unconfirmed outcome or a transient nack (shutting-down, overflow); the same
@@ -91,8 +93,8 @@ public:
     Status flush(Millis timeout);
 
     // Transactions: publish half messages with request.transaction set, then end the transaction. The result is
-    // that of its messages. An unknown (or already ended) transaction is never ok(): a NotFound status, as
-    // protocol.md specifies, or a nack (invalid), as depotd 0.1.0 answers. A commit whose session died
+    // that of its messages. An unknown (or already ended) transaction is never ok(): the broker nacks it with
+    // reason invalid (docs/protocol.md, TX_END). A commit whose session died
     // before the answer is Unavailable: the broker will check back.
     SendResult commit(const std::string& transaction);
     SendResult rollback(const std::string& transaction);
