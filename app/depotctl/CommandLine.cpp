@@ -21,9 +21,7 @@ const OptionSpec* findOption(const std::vector<OptionSpec>& options, const std::
     return it == options.end() ? nullptr : &*it;
 }
 
-std::string quoted(const std::string& text) {
-    return "'" + text + "'";
-}
+std::string quoted(const std::string& text) { return "'" + text + "'"; }
 
 Millis parseTimeout(const std::string& text) {
     auto parsed = depot::broker::parseDuration(text);
@@ -71,9 +69,7 @@ bool takeOption(const std::vector<OptionSpec>& options, const std::vector<std::s
     return true;
 }
 
-bool isOptionLike(const std::string& arg) {
-    return arg.size() > 1 && arg[0] == '-';
-}
+bool isOptionLike(const std::string& arg) { return arg.size() > 1 && arg[0] == '-'; }
 
 // The commands whose name starts with `group` + " ".
 std::vector<const CommandSpec*> groupMembers(const std::vector<CommandSpec>& commands, const std::string& group) {
@@ -145,8 +141,7 @@ void parseCommandArguments(const std::vector<std::string>& args, size_t i, Parse
         } else if (takeOption(globalOptions(), args, i, name, value)) {
             applyGlobal(parsed, name, value);
         } else {
-            throw UsageError("unknown option " + quoted(arg.substr(0, arg.find('='))) + " for " +
-                             quoted(command.name));
+            throw UsageError("unknown option " + quoted(arg.substr(0, arg.find('='))) + " for " + quoted(command.name));
         }
     }
 }

@@ -70,10 +70,10 @@ class Context;
 using Handler = std::function<int(Context& context, const Arguments& arguments)>;
 
 struct CommandSpec {
-    std::string name;        // "queue declare"
-    std::string synopsis;    // the positionals as help shows them: "NAME"
-    std::string summary;     // one line
-    std::string details;     // more help text (may be empty)
+    std::string name;      // "queue declare"
+    std::string synopsis;  // the positionals as help shows them: "NAME"
+    std::string summary;   // one line
+    std::string details;   // more help text (may be empty)
     std::vector<OptionSpec> options;
     size_t minPositionals = 0;
     size_t maxPositionals = 0;  // kUnlimited for any number
@@ -85,7 +85,7 @@ inline constexpr size_t kUnlimited = std::numeric_limits<size_t>::max();
 struct ParsedCommandLine {
     GlobalOptions global;
     const CommandSpec* command = nullptr;  // null with help (global or group help) or version
-    std::string group;                      // "queue" for `depotctl queue --help`
+    std::string group;                     // "queue" for `depotctl queue --help`
     Arguments arguments;
     bool help = false;
     bool version = false;

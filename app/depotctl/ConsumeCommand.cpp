@@ -1,6 +1,8 @@
 // consume QUEUE: prints each delivery as one JSON line, after settling it durably (manual acks).
 #include <algorithm>
 #include <chrono>
+#include <future>
+#include <vector>
 
 #include "Commands.h"
 #include "Context.h"
@@ -18,7 +20,8 @@ using depot::broker::Delivery;
 using depot::client::Consumer;
 using Clock = std::chrono::steady_clock;
 
-constexpr Millis kPollSlice{200};  // how often a waiting consume looks at the stop flag and the deadline
+constexpr Millis kPollSlice{200};      // how often a waiting consume looks at the stop flag and the deadline
+constexpr uint64_t kSettleBatch = 64;  // deliveries settled at once
 
 enum class Settle { Ack, Retry, Reject };
 
@@ -42,8 +45,8 @@ ConsumePlan planFrom(Context& context, const Arguments& args) {
     if (args.has("--error") && !nacks)
         throw UsageError("--error is the text of a nack: give it with --fail or --reject");
     plan.settle = args.has("--fail") ? Settle::Retry : args.has("--reject") ? Settle::Reject : Settle::Ack;
-    plan.error = args.value("--error").value_or(plan.settle == Settle::Retry ? "failed by depotctl"
-                                                                                : "rejected by depotctl");
+    plan.error =
+        args.value("--error").value_or(plan.settle == Settle::Retry ? "failed by depotctl" : "rejected by depotctl");
     plan.count = args.number("--count").value_or(0);
     // No more credit than needed: deliveries this process takes but never prints would be redelivered later with
     // one more attempt counted against them.
@@ -73,6 +76,43 @@ std::string shortfall(const ConsumePlan& plan, uint64_t received) {
     return text + " within " + depot::broker::formatDuration(*plan.timeout);
 }
 
+// Deliveries already waiting, after `first`, up to `limit` in all.
+std::vector<Delivery> takeBatch(Consumer& consumer, Delivery first, uint64_t limit) {
+    std::vector<Delivery> batch;
+    batch.push_back(std::move(first));
+    while (batch.size() < std::min<uint64_t>(limit, kSettleBatch)) {
+        std::optional<Delivery> next = consumer.receive(Millis(0));
+        if (!next)
+            break;
+        batch.push_back(std::move(*next));
+    }
+    return batch;
+}
+
+// Settles the batch concurrently, so that its settlements share fdatasyncs (one at a time, each would wait for
+// its own), prints every delivery whose settlement is durable, in order, and returns how many. `failure` gets
+// the first error.
+uint64_t settleAndPrint(Consumer& consumer, const std::vector<Delivery>& batch, const ConsumePlan& plan,
+                        std::string& failure) {
+    std::vector<std::future<Status>> settling;
+    for (const Delivery& delivery : batch)
+        settling.push_back(
+            std::async(std::launch::async, [&consumer, &delivery, &plan] { return settle(consumer, delivery, plan); }));
+    uint64_t printed = 0;
+    for (size_t i = 0; i < batch.size(); ++i) {
+        const Status settled = settling[i].get();
+        if (!settled) {
+            if (failure.empty())
+                failure = "settling message '" + batch[i].messageId +
+                          "' failed (it will be delivered again): " + settled.message();
+            continue;
+        }
+        printJsonLine(deliveryToJson(batch[i]));
+        ++printed;
+    }
+    return printed;
+}
+
 // Receives until the count, the deadline or a stop signal. Returns the exit code.
 int receiveLoop(Context& context, Consumer& consumer, const ConsumePlan& plan) {
     const auto deadline = plan.timeout ? std::optional(Clock::now() + *plan.timeout) : std::nullopt;
@@ -91,11 +131,11 @@ int receiveLoop(Context& context, Consumer& consumer, const ConsumePlan& plan) {
                 return context.fail(status);
             continue;
         }
-        if (Status settled = settle(consumer, *delivery, plan); !settled)
-            return context.fail("settling message '" + delivery->messageId + "' failed (it will be delivered " +
-                                "again): " + settled.message());
-        printJsonLine(deliveryToJson(*delivery));
-        ++received;
+        const uint64_t wanted = plan.count ? plan.count - received : kSettleBatch;
+        std::string failure;
+        received += settleAndPrint(consumer, takeBatch(consumer, std::move(*delivery), wanted), plan, failure);
+        if (!failure.empty())
+            return context.fail(failure);
     }
     if (plan.count && received < plan.count)
         return context.fail(shortfall(plan, received));
@@ -119,24 +159,26 @@ int consume(Context& context, const Arguments& args) {
 }  // namespace
 
 std::vector<CommandSpec> consumeCommands() {
-    return {{"consume",
-             "QUEUE",
-             "receive messages and print each as one JSON line",
-             "Each delivery prints as {\"id\", \"body\" (or \"bodyBase64\"), \"headers\", \"attempt\", \"redelivered\",\n"
-             "\"queue\", \"sequence\", \"key\", \"publishedAt\", \"death\" (dead letters)}. With manual acks (default)\n"
-             "a message is printed only after the broker has made its settlement durable: once printed it is never\n"
-             "delivered again. Without --count, runs until --timeout or Ctrl-C. Exit 1 if fewer than --count\n"
-             "messages arrived in time.",
-             {{"--count", "N", "stop after N messages"},
-              {"--timeout", "D", "stop after D (exit 1 if --count messages have not arrived)"},
-              {"--ack", "manual|auto", "manual (default); auto: the broker settles on sending (a crash loses it)"},
-              {"--prefetch", "N", "unacked deliveries at once (default: --count up to 1000, else 100)"},
-              {"--fail", "", "nack with requeue: a retry after the queue's backoff"},
-              {"--reject", "", "nack without requeue: dead-letter now"},
-              {"--error", "TEXT", "the error text of --fail/--reject (kept in the death record)"}},
-             1,
-             1,
-             consume}};
+    return {
+        {"consume",
+         "QUEUE",
+         "receive messages and print each as one JSON line",
+         "Each delivery prints as {\"id\", \"body\" (or \"bodyBase64\"), \"headers\", \"attempt\", \"redelivered\",\n"
+         "\"queue\", \"sequence\", \"key\", \"publishedAt\", \"death\" (dead letters)}. With manual acks (default)\n"
+         "a message is printed only after the broker has made its settlement durable: once printed it is never\n"
+         "delivered again. Without --count, runs until --timeout or Ctrl-C. Exit 1 if fewer than --count\n"
+         "messages arrived in time. --ack auto is lossy: the broker settles each message as it sends it, and\n"
+         "sends without waiting for acks, so messages past --count that reach depotctl are lost.",
+         {{"--count", "N", "stop after N messages"},
+          {"--timeout", "D", "stop after D (exit 1 if --count messages have not arrived)"},
+          {"--ack", "manual|auto", "manual (default); auto: the broker settles on sending (a crash loses it)"},
+          {"--prefetch", "N", "unacked deliveries at once (default: --count up to 1000, else 100)"},
+          {"--fail", "", "nack with requeue: a retry after the queue's backoff"},
+          {"--reject", "", "nack without requeue: dead-letter now"},
+          {"--error", "TEXT", "the error text of --fail/--reject (kept in the death record)"}},
+         1,
+         1,
+         consume}};
 }
 
 }  // namespace depotctl

@@ -28,9 +28,7 @@ Context::~Context() {
         m_connection->close();
 }
 
-Millis Context::requestTimeout() const {
-    return m_options.timeout.value_or(ClientOptions{}.requestTimeout);
-}
+Millis Context::requestTimeout() const { return m_options.timeout.value_or(ClientOptions{}.requestTimeout); }
 
 Result<std::shared_ptr<Connection>> Context::connection() {
     if (m_connection)

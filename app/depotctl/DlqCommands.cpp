@@ -13,9 +13,7 @@ namespace {
 using depot::Result;
 using depot::Status;
 
-void printText(const std::string& text) {
-    std::fwrite(text.data(), 1, text.size(), stdout);
-}
+void printText(const std::string& text) { std::fwrite(text.data(), 1, text.size(), stdout); }
 
 uint64_t depth(const Json& queue) {
     const Json& stats = jsonObject(queue, "stats");
@@ -147,8 +145,9 @@ int dlqDelete(Context& context, const Arguments& args) {
                                 status.message());
         ++deleted;
         if (context.json())
-            printJsonLine({{"deleted", {{"queue", target.queue}, {"sequence", target.sequence},
-                                        {"id", jsonText(target.message, "id")}}}});
+            printJsonLine(
+                {{"deleted",
+                  {{"queue", target.queue}, {"sequence", target.sequence}, {"id", jsonText(target.message, "id")}}}});
     }
     if (!context.json())
         std::printf("deleted %llu dead letters\n", static_cast<unsigned long long>(deleted));
@@ -158,8 +157,8 @@ int dlqDelete(Context& context, const Arguments& args) {
 int dlqPurge(Context& context, const Arguments& args) {
     const std::string& name = args.positionals[0];
     if (!args.has("--yes"))
-        requireYes("dlq purge", "every dead letter in '" + name + "' (or in the dead-letter queue of queue '" +
-                                    name + "')");
+        requireYes("dlq purge",
+                   "every dead letter in '" + name + "' (or in the dead-letter queue of queue '" + name + "')");
     Result<std::string> dlq = resolveDeadLetterQueue(context, name);
     if (!dlq)
         return context.fail(dlq.status());
@@ -181,17 +180,39 @@ int dlqPurge(Context& context, const Arguments& args) {
 std::vector<CommandSpec> dlqCommands() {
     const OptionSpec from{"--from", "DLQ", "search only this dead-letter queue (or this queue's DLQ)"};
     return {
-        {"dlq list", "[QUEUE]", "dead-letter queues with their depth, or the dead letters of one",
+        {"dlq list",
+         "[QUEUE]",
+         "dead-letter queues with their depth, or the dead letters of one",
          "QUEUE is a dead-letter queue or a queue whose dead letters to list. Browsing changes nothing.",
          {{"--reason", "R", "only this death reason (rejected, max-attempts, expired, overflow, tx-unresolved)"},
           {"--source", "QUEUE", "only dead letters from this queue"}},
-         0, 1, dlqList},
-        {"dlq show", "ID", "one dead letter as JSON, death record included",
-         "ID is a message id or, when no message has that id, a sequence number.", {from}, 1, 1, dlqShow},
-        {"dlq delete", "ID...", "delete dead letters by message id or sequence",
-         "Every ID is looked up first; if one is not found nothing is deleted.", {from}, 1, kUnlimited, dlqDelete},
-        {"dlq purge", "NAME", "delete every dead letter of a dead-letter queue (needs --yes)", "",
-         {{"--yes", "", "really do it"}}, 1, 1, dlqPurge},
+         0,
+         1,
+         dlqList},
+        {"dlq show",
+         "ID",
+         "one dead letter as JSON, death record included",
+         "ID is a message id or, when no message has that id, a sequence number.",
+         {from},
+         1,
+         1,
+         dlqShow},
+        {"dlq delete",
+         "ID...",
+         "delete dead letters by message id or sequence",
+         "Every ID is looked up first; if one is not found nothing is deleted.",
+         {from},
+         1,
+         kUnlimited,
+         dlqDelete},
+        {"dlq purge",
+         "NAME",
+         "delete every dead letter of a dead-letter queue (needs --yes)",
+         "",
+         {{"--yes", "", "really do it"}},
+         1,
+         1,
+         dlqPurge},
     };
 }
 

@@ -95,8 +95,8 @@ Result<std::vector<std::string>> searchQueues(Context& context, const Arguments&
 Status browseAll(Context& context, const std::string& queue, const Json& filter, bool bodies,
                  const std::function<bool(const Json& message)>& each) {
     for (size_t start = 0;;) {
-        Json args = {{"queue", queue}, {"start", start}, {"limit", kBrowsePage}, {"bodies", bodies},
-                     {"filter", filter}};
+        Json args = {
+            {"queue", queue}, {"start", start}, {"limit", kBrowsePage}, {"bodies", bodies}, {"filter", filter}};
         Result<Json> page = context.call("message.browse", args);
         if (!page)
             return page.status();

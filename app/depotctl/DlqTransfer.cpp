@@ -67,8 +67,8 @@ int dlqExport(Context& context, const Arguments& args) {
     else if (context.json())
         printJsonLine({{"queue", *dlq}, {"exported", *written}, {"file", out}});
     else
-        std::printf("exported %llu messages from %s to %s\n", static_cast<unsigned long long>(*written),
-                    dlq->c_str(), out.c_str());
+        std::printf("exported %llu messages from %s to %s\n", static_cast<unsigned long long>(*written), dlq->c_str(),
+                    out.c_str());
     return kExitOk;
 }
 
@@ -172,17 +172,27 @@ int dlqImport(Context& context, const Arguments& args) {
 
 std::vector<CommandSpec> dlqTransferCommands() {
     return {
-        {"dlq export", "NAME", "write every message of a dead-letter queue to a JSON Lines file",
+        {"dlq export",
+         "NAME",
+         "write every message of a dead-letter queue to a JSON Lines file",
          "One Message object per line, as the broker's message.browse gives it (death record included, bodies\n"
          "that are not UTF-8 as bodyBase64). NAME is a dead-letter queue or a queue whose DLQ to export.\n"
          "Exporting changes nothing in the broker.",
-         {{"--out", "FILE", "the file to write ('-' or absent: stdout)"}}, 1, 1, dlqExport},
-        {"dlq import", "FILE", "publish the messages of an exported file again, with confirms",
+         {{"--out", "FILE", "the file to write ('-' or absent: stdout)"}},
+         1,
+         1,
+         dlqExport},
+        {"dlq import",
+         "FILE",
+         "publish the messages of an exported file again, with confirms",
          "Each line is published with the same id, key, headers and byte-identical body to --to QUEUE, or to the\n"
          "queue the line names. The file is checked completely before anything is published ('-': stdin).\n"
          "A message whose id the target queue saw within its dedup window is reported duplicate (not stored\n"
          "again). Exit 1 when a message was nacked or unconfirmed.",
-         {{"--to", "QUEUE", "publish every message to this queue"}}, 1, 1, dlqImport},
+         {{"--to", "QUEUE", "publish every message to this queue"}},
+         1,
+         1,
+         dlqImport},
     };
 }
 

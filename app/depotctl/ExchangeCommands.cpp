@@ -67,8 +67,8 @@ int exchangeList(Context& context, const Arguments&) {
     }
     Table table({"NAME", "TYPE", "ALTERNATE", "BINDINGS"});
     for (const ExchangeSpec& e : *exchanges)
-        table.addRow({e.name.empty() ? "(default)" : e.name, std::string(toString(e.type)),
-                      cellText(e.alternateQueue), cellText(bound[e.name], 200)});
+        table.addRow({e.name.empty() ? "(default)" : e.name, std::string(toString(e.type)), cellText(e.alternateQueue),
+                      cellText(bound[e.name], 200)});
     const std::string text = table.empty() ? "no exchanges\n" : table.render();
     std::fwrite(text.data(), 1, text.size(), stdout);
     return kExitOk;
@@ -115,18 +115,40 @@ std::vector<CommandSpec> exchangeCommands() {
     const OptionSpec pattern{"--pattern", "P",
                              "direct: the routing key; topic: words separated by '.', '*' one word, '#' any"};
     return {
-        {"exchange declare", "NAME", "create an exchange",
+        {"exchange declare",
+         "NAME",
+         "create an exchange",
          "Publishing to an exchange routes the message to the queues bound to it. Unroutable messages are\n"
          "nacked (no-route) unless the exchange has an alternate queue.",
          {{"--type", "direct|fanout|topic", "how the exchange routes (required)"},
           {"--alternate", "QUEUE", "where unroutable messages go instead of being nacked"}},
-         1, 1, exchangeDeclare},
+         1,
+         1,
+         exchangeDeclare},
         {"exchange list", "", "exchanges and their bindings", "", {}, 0, 0, exchangeList},
-        {"exchange delete", "NAME", "delete an exchange and its bindings (needs --yes)", "",
-         {{"--yes", "", "really do it"}}, 1, 1, exchangeDelete},
-        {"bind", "EXCHANGE QUEUE", "route an exchange's messages to a queue", "", {pattern}, 2, 2,
+        {"exchange delete",
+         "NAME",
+         "delete an exchange and its bindings (needs --yes)",
+         "",
+         {{"--yes", "", "really do it"}},
+         1,
+         1,
+         exchangeDelete},
+        {"bind",
+         "EXCHANGE QUEUE",
+         "route an exchange's messages to a queue",
+         "",
+         {pattern},
+         2,
+         2,
          [](Context& c, const Arguments& a) { return changeBinding(c, a, true); }},
-        {"unbind", "EXCHANGE QUEUE", "remove a binding", "", {pattern}, 2, 2,
+        {"unbind",
+         "EXCHANGE QUEUE",
+         "remove a binding",
+         "",
+         {pattern},
+         2,
+         2,
          [](Context& c, const Arguments& a) { return changeBinding(c, a, false); }},
     };
 }

@@ -11,9 +11,7 @@ namespace {
 using depot::Result;
 using depot::client::Admin;
 
-void printText(const std::string& text) {
-    std::fwrite(text.data(), 1, text.size(), stdout);
-}
+void printText(const std::string& text) { std::fwrite(text.data(), 1, text.size(), stdout); }
 
 int trace(Context& context, const Arguments& args) {
     const std::optional<std::string> key = args.value("--key");
@@ -80,8 +78,8 @@ int endTransaction(Context& context, const Arguments& args, bool commit) {
     Result<depot::client::Producer*> producer = context.producer();
     if (!producer)
         return context.fail(producer.status());
-    const depot::client::SendResult result = commit ? (*producer)->commit(transaction)
-                                                    : (*producer)->rollback(transaction);
+    const depot::client::SendResult result =
+        commit ? (*producer)->commit(transaction) : (*producer)->rollback(transaction);
     const char* action = commit ? "commit" : "rollback";
     if (result.unconfirmed())
         return context.fail(std::string(action) + " of transaction '" + transaction +
@@ -93,8 +91,8 @@ int endTransaction(Context& context, const Arguments& args, bool commit) {
             line["error"] = result.result.error;
         }
         printJsonLine(line);
-    } else {
-        std::printf("transaction '%s' %s: %s\n", transaction.c_str(), commit ? "committed" : "rolled back",
+    } else if (!result.nacked()) {
+        std::printf("transaction '%s' %s (%s)\n", transaction.c_str(), commit ? "committed" : "rolled back",
                     std::string(outcomeName(result)).c_str());
     }
     if (result.nacked())
@@ -107,14 +105,31 @@ int endTransaction(Context& context, const Arguments& args, bool commit) {
 
 std::vector<CommandSpec> infoCommands() {
     std::vector<CommandSpec> commands = {
-        {"trace", "[ID]", "the lifecycle of a message: one event per line (time, kind, queue, detail)", "",
+        {"trace",
+         "[ID]",
+         "the lifecycle of a message: one event per line (time, kind, queue, detail)",
+         "",
          {{"--key", "K", "trace the messages with this ordering key instead"},
           {"--limit", "N", "at most N events (default 1000)"}},
-         0, 1, trace},
+         0,
+         1,
+         trace},
         {"sessions", "", "connected clients and their consumers", "", {}, 0, 0, sessions},
-        {"tx commit", "TX", "commit a transaction: its half messages become visible", "", {}, 1, 1,
+        {"tx commit",
+         "TX",
+         "commit a transaction: its half messages become visible",
+         "",
+         {},
+         1,
+         1,
          [](Context& c, const Arguments& a) { return endTransaction(c, a, true); }},
-        {"tx rollback", "TX", "roll back a transaction: its half messages are dropped", "", {}, 1, 1,
+        {"tx rollback",
+         "TX",
+         "roll back a transaction: its half messages are dropped",
+         "",
+         {},
+         1,
+         1,
          [](Context& c, const Arguments& a) { return endTransaction(c, a, false); }},
     };
     std::vector<CommandSpec> stats = statsCommands();

@@ -50,8 +50,8 @@ Json headersToJson(const Headers& headers) {
 Json deathToJson(const DeathRecord& death) {
     Json requeues = Json::array();
     for (const auto& event : death.requeues)
-        requeues.push_back({{"at", event.at}, {"by", event.by}, {"fromQueue", event.fromQueue},
-                            {"toQueue", event.toQueue}});
+        requeues.push_back(
+            {{"at", event.at}, {"by", event.by}, {"fromQueue", event.fromQueue}, {"toQueue", event.toQueue}});
     return {{"reason", std::string(toString(death.reason))},
             {"sourceQueue", death.sourceQueue},
             {"attempts", death.attempts},
@@ -116,8 +116,7 @@ std::string cellText(const std::string& text, size_t max) {
     return out;
 }
 
-Table::Table(std::vector<std::string> headers)
-    : m_headers(std::move(headers)), m_numeric(m_headers.size(), false) {}
+Table::Table(std::vector<std::string> headers) : m_headers(std::move(headers)), m_numeric(m_headers.size(), false) {}
 
 void Table::addRow(std::vector<std::string> cells) {
     cells.resize(m_headers.size());

@@ -16,9 +16,7 @@ using depot::broker::QueuePolicy;
 using depot::client::Admin;
 using depot::client::QueueDetails;
 
-void printText(const std::string& text) {
-    std::fwrite(text.data(), 1, text.size(), stdout);
-}
+void printText(const std::string& text) { std::fwrite(text.data(), 1, text.size(), stdout); }
 
 std::vector<OptionSpec> policyOptions(bool withDurability) {
     std::vector<OptionSpec> options;
@@ -177,13 +175,13 @@ int queueShow(Context& context, const Arguments& args) {
     const auto& info = queue->info;
     const auto& s = queue->stats;
     Table table({"", ""});
-    table.addRow({"queue:", info.name + " (" + std::string(toString(info.kind)) + ", id " + std::to_string(info.id) +
-                                ")"});
+    table.addRow(
+        {"queue:", info.name + " (" + std::string(toString(info.kind)) + ", id " + std::to_string(info.id) + ")"});
     table.addRow({"created:", formatTime(info.createdAt)});
     addPolicyRows(table, info.policy);
     if (info.kind != QueueKind::DeadLetter)
-        table.addRow({"dead-letter queue:", info.deadLetterQueue + " (" + std::to_string(s.deadLetterDepth) +
-                                                " messages)"});
+        table.addRow(
+            {"dead-letter queue:", info.deadLetterQueue + " (" + std::to_string(s.deadLetterDepth) + " messages)"});
     table.addRow({"messages:", "ready " + std::to_string(s.ready) + ", unacked " + std::to_string(s.unacked) +
                                    ", delayed " + std::to_string(s.delayed) + ", prepared " +
                                    std::to_string(s.prepared) + " (" + formatBytes(s.bytes) + ")"});
@@ -237,8 +235,8 @@ std::vector<CommandSpec> queueCommands() {
          "Options left out take the defaults. A queue that exists with another policy is an error: use\n"
          "`queue update`.",
          policyOptions(true), 1, 1, queueDeclare},
-        {"queue update", "NAME", "change some of a queue's policy (durability cannot change)", "",
-         updateOptions, 1, 1, queueUpdate},
+        {"queue update", "NAME", "change some of a queue's policy (durability cannot change)", "", updateOptions, 1, 1,
+         queueUpdate},
         {"queue list", "", "queues with their depth, consumers and dead-letter queue", "", {}, 0, 0, queueList},
         {"queue show", "NAME", "one queue's policy, depth and counters", "", {}, 1, 1, queueShow},
         {"queue purge", "NAME", "remove every message of a queue (needs --yes)", "", {yes}, 1, 1, queuePurge},

@@ -8,9 +8,7 @@ namespace {
 
 volatile std::sig_atomic_t g_stop = 0;
 
-extern "C" void onStopSignal(int) {
-    g_stop = 1;
-}
+extern "C" void onStopSignal(int) { g_stop = 1; }
 
 }  // namespace
 
@@ -23,8 +21,6 @@ void catchStopSignals() {
     sigaction(SIGTERM, &action, nullptr);
 }
 
-bool stopRequested() {
-    return g_stop != 0;
-}
+bool stopRequested() { return g_stop != 0; }
 
 }  // namespace depotctl

@@ -17,8 +17,8 @@ namespace {
 
 using depot::Result;
 
-constexpr const char* kCounterNames[] = {"published", "confirmed", "nacked", "delivered", "redelivered",
-                                         "acked", "retried", "deadLettered", "expired", "deduplicated"};
+constexpr const char* kCounterNames[] = {"published", "confirmed", "nacked",       "delivered", "redelivered",
+                                         "acked",     "retried",   "deadLettered", "expired",   "deduplicated"};
 constexpr const char* kRateNames[] = {"published", "delivered", "acked"};
 
 std::string countersText(const Json& counters) {
@@ -87,8 +87,8 @@ std::string summaryText(const Json& stats) {
 }
 
 std::string queuesText(const Json& stats, const std::map<std::string, std::map<std::string, double>>* rates) {
-    std::vector<std::string> headers = {"QUEUE", "READY", "UNACKED", "DELAYED", "CONSUMERS", "DLQ DEPTH",
-                                        "PUBLISHED", "DELIVERED", "ACKED", "DEAD"};
+    std::vector<std::string> headers = {"QUEUE",     "READY",     "UNACKED",   "DELAYED", "CONSUMERS",
+                                        "DLQ DEPTH", "PUBLISHED", "DELIVERED", "ACKED",   "DEAD"};
     if (rates)
         headers.insert(headers.end(), {"PUB/S", "DLV/S", "ACK/S"});
     Table table(headers);

@@ -64,6 +64,7 @@ Status applyConfig(const std::string& path, Options& options) {
         if (json.contains("curveSecret")) options.curveSecretFile = json["curveSecret"].get<std::string>();
         if (json.contains("allowKeys")) options.allowKeysFile = json["allowKeys"].get<std::string>();
         if (json.contains("insecure")) options.insecure = json["insecure"].get<bool>();
+        if (json.contains("trace")) options.trace = json["trace"].get<bool>();
         if (json.contains("maxConnections")) options.maxConnections = json["maxConnections"].get<uint32_t>();
         if (json.contains("maxUnconfirmed")) options.maxUnconfirmed = json["maxUnconfirmed"].get<uint32_t>();
     } catch (const std::exception& e) {
@@ -88,6 +89,7 @@ depot::Result<Options> parseArguments(int argc, char** argv) {
         if (arg == "--help" || arg == "-h") options.help = true;
         else if (arg == "--version") options.version = true;
         else if (arg == "--insecure") options.insecure = true;
+        else if (arg == "--no-trace") options.trace = false;
         else if (arg == "--config") ++i;
         else if (arg == "--data" || arg == "--listen" || arg == "--curve-secret" || arg == "--allow-keys" ||
                  arg == "--segment-size" || arg == "--max-connections" || arg == "--max-unconfirmed") {

@@ -13,14 +13,16 @@ namespace depotd {
 inline constexpr const char* kUsage =
     "usage: depotd --data DIR [--listen ENDPOINT]... [--config FILE] [--segment-size BYTES]\n"
     "              [--curve-secret FILE --allow-keys FILE | --insecure] [--max-connections N]\n"
-    "              [--max-unconfirmed N] [--version] [--help]\n"
+    "              [--max-unconfirmed N] [--no-trace] [--version] [--help]\n"
     "  --listen     default tcp://127.0.0.1:7420; port 0 picks a free port (printed when ready)\n"
     "  --config     a JSON object with the same settings: {\"data\", \"listen\": [..], \"segmentSize\",\n"
-    "               \"curveSecret\", \"allowKeys\", \"insecure\", \"maxConnections\", \"maxUnconfirmed\"};\n"
+    "               \"curveSecret\", \"allowKeys\", \"insecure\", \"maxConnections\", \"maxUnconfirmed\",\n"
+    "               \"trace\"};\n"
     "               the command line wins\n"
     "  --curve-secret FILE   the server's CURVE secret key (Z85, 40 characters)\n"
     "  --allow-keys FILE     clients allowed: one 'Z85-public-key role' per line (role: producer|consumer|admin)\n"
-    "  --insecure   listen on a non-loopback address without CURVE (anyone who can reach it is admin)";
+    "  --insecure   listen on a non-loopback address without CURVE (anyone who can reach it is admin)\n"
+    "  --no-trace   do not record per-message trace events (faster; `depotctl trace` then finds nothing)";
 
 struct Options {
     std::string dataDir;
@@ -29,6 +31,7 @@ struct Options {
     std::string curveSecretFile;
     std::string allowKeysFile;
     bool insecure = false;
+    bool trace = true;
     std::optional<uint32_t> maxConnections;
     std::optional<uint32_t> maxUnconfirmed;
     bool version = false;

@@ -66,6 +66,7 @@ void printRecoveryReport(const depot::storage::RecoveryReport& report) {
 int serve(const Options& options, const sigset_t& stopSignals) {
     depot::broker::BrokerOptions brokerOptions;
     brokerOptions.dataDir = options.dataDir;
+    brokerOptions.trace = options.trace;
     if (options.segmentSize)
         brokerOptions.segmentSize = *options.segmentSize;
     auto opened = depot::broker::Broker::open(brokerOptions);
