@@ -70,8 +70,8 @@ void fuzzEnvelope(std::string_view input) {
     Result<Envelope> decoded = decodeEnvelope(input);
     bool wrongVersion = input.size() == kEnvelopeSize && uint8_t(input[0]) != kVersion;
     if (!decoded) {
-        check(decoded.status().code() == StatusCode::InvalidArgument, "envelope failed with a code other than "
-                                                                      "InvalidArgument");
+        check(decoded.status().code() == StatusCode::InvalidArgument,
+              "envelope failed with a code other than InvalidArgument");
         check(isVersionError(decoded.status()) == wrongVersion, "version error for anything but a wrong version");
         return;
     }
@@ -102,16 +102,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
             break;
         case FrameKind::Publish:
             checkRoundTrip(
-                decodePublish(input, body), [&](std::string_view h) { return decodePublish(h, body); },
-                encodePublish, samePublish);
+                decodePublish(input, body), [&](std::string_view h) { return decodePublish(h, body); }, encodePublish,
+                samePublish);
             break;
         case FrameKind::Confirm:
             checkRoundTrip(decodeConfirm(input), decodeConfirm, encodeConfirm, sameConfirm);
             break;
         case FrameKind::Deliver:
             checkRoundTrip(
-                decodeDeliver(input, body), [&](std::string_view h) { return decodeDeliver(h, body); },
-                encodeDeliver, sameDelivery);
+                decodeDeliver(input, body), [&](std::string_view h) { return decodeDeliver(h, body); }, encodeDeliver,
+                sameDelivery);
             break;
         case FrameKind::Ack:
             checkExact(decodeAck(input), input, encodeAck);

@@ -28,8 +28,8 @@ template <typename T>
 void roundTrip(const char* name, Result<T> (*fromJson)(const Json&), Json (*toJson)(const T&), const Json& input) {
     Result<T> first = fromJson(input);
     if (!first) {
-        check(first.status().code() == StatusCode::InvalidArgument, "fromJson failed with a code other than "
-                                                                    "InvalidArgument");
+        check(first.status().code() == StatusCode::InvalidArgument,
+              "fromJson failed with a code other than InvalidArgument");
         return;
     }
     Json written = toJson(*first);
@@ -93,8 +93,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     fuzzBytes(text);
     Result<Json> object = parseObject(text);
     if (!object) {
-        check(object.status().code() == StatusCode::InvalidArgument, "parseObject failed with a code other than "
-                                                                      "InvalidArgument");
+        check(object.status().code() == StatusCode::InvalidArgument,
+              "parseObject failed with a code other than InvalidArgument");
         return 0;
     }
     check(object->is_object(), "parseObject returned something other than an object");

@@ -124,8 +124,12 @@ Seeds jsonSeeds() {
     sample.queue = "orders";
     sample.ready = 5;
     Json declare = {{"op", "queue.declare"}, {"name", "orders"}, {"kind", "normal"}, {"policy", policyToJson(policy)}};
-    Json requeue = {{"op", "requeue.start"}, {"queue", "orders.dlq"},   {"filter", filterToJson(filter)},
-                    {"target", ""},          {"bodyBase64", "AP8="}, {"headers", headersToJson(message.headers)},
+    Json requeue = {{"op", "requeue.start"},
+                    {"queue", "orders.dlq"},
+                    {"filter", filterToJson(filter)},
+                    {"target", ""},
+                    {"bodyBase64", "AP8="},
+                    {"headers", headersToJson(message.headers)},
                     {"rate", 10}};
     return {
         {"hello.json", R"({"client":"demo","role":"producer","heartbeatMs":2000,"producer":"billing"})"},

@@ -13,7 +13,8 @@ namespace depot::test::hostile {
 
 inline std::string le(uint64_t value, int bytes) {
     std::string out;
-    for (int i = 0; i < bytes; ++i) out.push_back(static_cast<char>(value >> (8 * i)));
+    for (int i = 0; i < bytes; ++i)
+        out.push_back(static_cast<char>(value >> (8 * i)));
     return out;
 }
 inline std::string str(const std::string& bytes) { return le(bytes.size(), 4) + bytes; }
@@ -26,7 +27,8 @@ inline std::string publishHeader(const std::string& queue, const std::string& me
 }
 inline std::string ackHeader(uint64_t consumer, const std::vector<uint64_t>& tags) {
     std::string out = le(consumer, 8) + le(tags.size(), 4);
-    for (uint64_t tag : tags) out += le(tag, 8);
+    for (uint64_t tag : tags)
+        out += le(tag, 8);
     return out;
 }
 inline std::string nackHeader(uint64_t consumer, uint64_t tag, bool requeue, const std::string& error) {
@@ -45,7 +47,8 @@ inline std::string nestedArrays(size_t depth) { return std::string(depth, '[') +
 inline std::string nestedObjects(size_t depth) {
     std::string out;
     out.reserve(depth * 6 + 1);
-    for (size_t i = 0; i < depth; ++i) out += R"({"a":)";
+    for (size_t i = 0; i < depth; ++i)
+        out += R"({"a":)";
     out += "1";
     out.append(depth, '}');
     return out;

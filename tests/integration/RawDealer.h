@@ -32,14 +32,17 @@ struct WireMessage {
     nlohmann::json json() const { return nlohmann::json::parse(header(), nullptr, false); }
     // ERROR's "code"; "" for anything else.
     std::string errorCode() const {
-        if (!isError()) return {};
+        if (!isError())
+            return {};
         nlohmann::json error = json();
-        return error.is_object() && error.contains("code") && error["code"].is_string() ? error["code"].get<std::string>()
-                                                                                         : std::string("?");
+        return error.is_object() && error.contains("code") && error["code"].is_string()
+                   ? error["code"].get<std::string>()
+                   : std::string("?");
     }
     // What the test saw, for failure messages.
     std::string describe() const {
-        if (!decoded) return "an undecodable message of " + std::to_string(frames.size()) + " frames";
+        if (!decoded)
+            return "an undecodable message of " + std::to_string(frames.size()) + " frames";
         std::string text(protocol::commandName(envelope.command));
         text += " #" + std::to_string(envelope.requestId);
         if (envelope.command == protocol::Command::Reply || envelope.command == protocol::Command::Error)
@@ -71,7 +74,8 @@ public:
         m_connected = zmq_connect(m_socket, endpoint.c_str()) == 0;
     }
     ~RawDealer() {
-        if (m_helloed) send(protocol::Command::Bye, 0);
+        if (m_helloed)
+            send(protocol::Command::Bye, 0);
         zmq_close(m_socket);
     }
     RawDealer(const RawDealer&) = delete;
@@ -85,7 +89,8 @@ public:
     bool sendFrames(const std::vector<std::string>& frames) {
         for (size_t i = 0; i < frames.size(); ++i) {
             const int more = i + 1 < frames.size() ? ZMQ_SNDMORE : 0;
-            if (zmq_send(m_socket, frames[i].data(), frames[i].size(), more) < 0) return false;
+            if (zmq_send(m_socket, frames[i].data(), frames[i].size(), more) < 0)
+                return false;
         }
         return true;
     }
@@ -124,13 +129,18 @@ public:
         std::optional<WireMessage> found;
         while (!found) {
             auto left = std::chrono::duration_cast<Millis>(deadline - std::chrono::steady_clock::now());
-            if (left.count() <= 0) break;
+            if (left.count() <= 0)
+                break;
             std::optional<WireMessage> message = receiveFromSocket(left);
-            if (!message) break;
-            if (answers(*message, requestId)) found = std::move(message);
-            else skipped.push_back(std::move(*message));
+            if (!message)
+                break;
+            if (answers(*message, requestId))
+                found = std::move(message);
+            else
+                skipped.push_back(std::move(*message));
         }
-        for (auto& message : skipped) m_backlog.push_back(std::move(message));
+        for (auto& message : skipped)
+            m_backlog.push_back(std::move(message));
         return found;
     }
 
@@ -138,7 +148,8 @@ public:
     std::optional<WireMessage> request(protocol::Command command, std::string_view header, Millis timeout,
                                        std::string_view body = {}) {
         const uint64_t id = nextId();
-        if (!send(command, id, header, body)) return std::nullopt;
+        if (!send(command, id, header, body))
+            return std::nullopt;
         return awaitAnswer(id, timeout);
     }
     std::optional<WireMessage> admin(const nlohmann::json& args, Millis timeout) {
@@ -150,21 +161,25 @@ public:
                                         const std::string& client = "raw-test") {
         nlohmann::json header{{"client", client}, {"role", role}, {"heartbeatMs", 60000}};
         std::optional<WireMessage> answer = request(protocol::Command::Hello, header.dump(), timeout);
-        if (!answer || !answer->isReply()) return std::nullopt;
+        if (!answer || !answer->isReply())
+            return std::nullopt;
         m_helloed = true;
         return answer->json();
     }
 
 private:
     static bool answers(const WireMessage& message, uint64_t requestId) {
-        if (!message.decoded) return false;
+        if (!message.decoded)
+            return false;
         const protocol::Envelope& e = message.envelope;
         switch (e.command) {
-        case protocol::Command::Reply:
-        case protocol::Command::Error: return e.requestId == requestId;
-        case protocol::Command::Confirm:
-            return e.requestId == requestId || ((e.flags & protocol::kFlagCumulative) && e.requestId > requestId);
-        default: return false;
+            case protocol::Command::Reply:
+            case protocol::Command::Error:
+                return e.requestId == requestId;
+            case protocol::Command::Confirm:
+                return e.requestId == requestId || ((e.flags & protocol::kFlagCumulative) && e.requestId > requestId);
+            default:
+                return false;
         }
     }
 
@@ -172,11 +187,14 @@ private:
         const auto deadline = std::chrono::steady_clock::now() + timeout;
         while (true) {
             auto left = std::chrono::duration_cast<Millis>(deadline - std::chrono::steady_clock::now());
-            if (left.count() < 0) return std::nullopt;
+            if (left.count() < 0)
+                return std::nullopt;
             zmq_pollitem_t item{m_socket, 0, ZMQ_POLLIN, 0};
-            if (zmq_poll(&item, 1, long(left.count())) <= 0 || !(item.revents & ZMQ_POLLIN)) continue;
+            if (zmq_poll(&item, 1, long(left.count())) <= 0 || !(item.revents & ZMQ_POLLIN))
+                continue;
             WireMessage message = readOne();
-            if (message.decoded && message.envelope.command == protocol::Command::Heartbeat) continue;
+            if (message.decoded && message.envelope.command == protocol::Command::Heartbeat)
+                continue;
             return message;
         }
     }

@@ -126,7 +126,8 @@ private slots:
             m_connection->close();
         if (m_depotd) {
             m_depotd->kill(SIGTERM);
-            QCOMPARE(m_depotd->waitForExit(), std::optional<int>(0));
+            const std::optional<int> exit = m_depotd->waitForExit();
+            QVERIFY2(exit == std::optional<int>(0), qPrintable(m_depotd->output()));
         }
     }
 
@@ -486,7 +487,7 @@ private slots:
         DepotdProcess depotd(dir.path());
         QVERIFY2(depotd.start(), qPrintable(depotd.error()));
         ClientOptions options = optionsFor(depotd.endpoint());
-        options.heartbeat = Millis(300);
+        options.heartbeat = Millis(500);
         options.requestTimeout = Millis(30000);
         auto connected = Connection::connect(options);
         QVERIFY2(connected.isOk(), connected.status().toString().c_str());

@@ -24,8 +24,8 @@ using depot::test::RawDealer;
 
 namespace {
 
-constexpr client::Millis kWait{15000};     // for an answer that must come (the machine is shared)
-constexpr client::Millis kRefused{3000};   // for a HELLO that must stay unanswered
+constexpr client::Millis kWait{15000};    // for an answer that must come (the machine is shared)
+constexpr client::Millis kRefused{3000};  // for a HELLO that must stay unanswered
 
 struct KeyPair {
     std::string publicKey;
@@ -34,20 +34,23 @@ struct KeyPair {
 
 KeyPair makeKeyPair() {
     char publicKey[41] = {}, secretKey[41] = {};
-    if (zmq_curve_keypair(publicKey, secretKey) != 0) qFatal("zmq_curve_keypair: %s", zmq_strerror(zmq_errno()));
+    if (zmq_curve_keypair(publicKey, secretKey) != 0)
+        qFatal("zmq_curve_keypair: %s", zmq_strerror(zmq_errno()));
     return {publicKey, secretKey};
 }
 
 void writeFile(const std::string& path, const std::string& content) {
     std::ofstream out(path);
     out << content;
-    if (!out) qFatal("cannot write %s", path.c_str());
+    if (!out)
+        qFatal("cannot write %s", path.c_str());
 }
 
 // "tcp://0.0.0.0:PORT" as depotd reports it → an address a client can connect to.
 std::string loopbackOf(std::string endpoint) {
     const std::string any = "tcp://0.0.0.0:";
-    if (endpoint.rfind(any, 0) == 0) endpoint = "tcp://127.0.0.1:" + endpoint.substr(any.size());
+    if (endpoint.rfind(any, 0) == 0)
+        endpoint = "tcp://127.0.0.1:" + endpoint.substr(any.size());
     return endpoint;
 }
 
@@ -63,9 +66,7 @@ private:
     std::string m_secretFile, m_allowFile;
     void* m_context = nullptr;
 
-    std::vector<std::string> curveArgs() const {
-        return {"--curve-secret", m_secretFile, "--allow-keys", m_allowFile};
-    }
+    std::vector<std::string> curveArgs() const { return {"--curve-secret", m_secretFile, "--allow-keys", m_allowFile}; }
 
     Result<std::shared_ptr<client::Connection>> connect(const std::string& endpoint, const KeyPair& client,
                                                         const std::string& role, client::Millis timeout = kWait) {
@@ -103,7 +104,8 @@ private slots:
     }
 
     void cleanupTestCase() {
-        if (m_context) zmq_ctx_term(m_context);
+        if (m_context)
+            zmq_ctx_term(m_context);
         if (m_depotd) {
             m_depotd->kill(SIGTERM);
             QCOMPARE(m_depotd->waitForExit(), std::optional<int>(0));
@@ -125,9 +127,11 @@ private slots:
         client::SendResult sent = client::Producer(*connection).send(request);
         QVERIFY2(sent.ok(), (sent.status.toString() + " " + sent.result.error).c_str());
         const Status deleted = admin.deleteQueue(spec.name);
-        QVERIFY2(deleted.message().rfind("forbidden", 0) == 0, ("queue.delete as producer: " + deleted.toString()).c_str());
+        QVERIFY2(deleted.message().rfind("forbidden", 0) == 0,
+                 ("queue.delete as producer: " + deleted.toString()).c_str());
         const Result<uint64_t> purged = admin.purgeQueue(spec.name);
-        QVERIFY2(!purged && purged.status().message().rfind("forbidden", 0) == 0, "queue.purge as producer was allowed");
+        QVERIFY2(!purged && purged.status().message().rfind("forbidden", 0) == 0,
+                 "queue.purge as producer was allowed");
         QVERIFY(admin.showQueue(spec.name).isOk());
     }
 
@@ -185,7 +189,8 @@ private slots:
                 dealers.push_back(std::make_unique<RawDealer>(m_context, m_depotd->endpoint(), &stranger));
                 QVERIFY(dealers.back()->send(protocol::Command::Hello, 1, "{}"));
             }
-            for (auto& dealer : dealers) QVERIFY2(!dealer->receive(client::Millis(100)), "a refused key was answered");
+            for (auto& dealer : dealers)
+                QVERIFY2(!dealer->receive(client::Millis(100)), "a refused key was answered");
         }
         QTest::qWait(1000);
         const qint64 seconds = clock.elapsed() / 1000;
@@ -209,8 +214,10 @@ private slots:
         QFETCH(QString, mode);
         test::TempDir data;
         std::vector<std::string> args;
-        if (mode == "insecure") args = {"--insecure"};
-        if (mode == "curve") args = curveArgs();
+        if (mode == "insecure")
+            args = {"--insecure"};
+        if (mode == "curve")
+            args = curveArgs();
         test::DepotdProcess depotd(data.path(), args, "tcp://0.0.0.0:0");
         const bool started = depotd.start();
         if (mode == "none") {

@@ -552,6 +552,6 @@ class Session:
         if request_id in self._replies:
             kind, value = self._replies.pop(request_id)
             if kind != "error":
-                raise ProtocolViolation("expected ERROR for request %d, got %s %r" % (request_id, kind, value))
+                raise ProtocolViolation("expected ERROR for request %d, got %s %.200r" % (request_id, kind, value))
             return value
         return self.unsolicited_errors[seen]

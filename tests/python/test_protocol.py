@@ -256,7 +256,8 @@ class TestPythonClient(unittest.TestCase):
         tag = consumer.consume("py.consume", prefetch=50, name="py-worker")
         bodies = []
         batch = []
-        for index, delivery in enumerate(self.receive(consumer, count)):
+        for index in range(count):  # acks as it goes: at most `prefetch` deliveries are outstanding
+            delivery = self.receive(consumer, 1)[0]
             self.assertEqual(delivery.consumer, tag)
             self.assertEqual(delivery.queue, "py.consume")
             self.assertEqual(delivery.attempt, 1)
@@ -337,7 +338,7 @@ class TestPythonClient(unittest.TestCase):
 
     def testAdminErrors(self):
         session = self.connect(role="producer")
-        self.assertError("invalid", session.admin, "queue.declare", name=".hidden", kind="normal", policy={})
+        self.assertError("invalid", session.admin, "queue.declare", name=" hidden", kind="normal", policy={})
         self.assertError("unknown-command", session.admin, "queue.frobnicate")
         self.assertError("not-found", session.admin, "queue.show", name="py.absent")
         self.declare(session, "py.admin")
