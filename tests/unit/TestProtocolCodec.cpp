@@ -7,8 +7,8 @@
 #include <algorithm>
 #include <atomic>
 #include <cctype>
-#include <cstring>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <limits>
 #include <new>
@@ -548,12 +548,12 @@ private slots:
         for (size_t size : {0, 1, 11, 13, 24})
             row(("size " + std::to_string(size)).c_str(), std::string(size, '\x01'), "expected 12");
         for (int code : {0x00, 0x06, 0x0F, 0x14, 0x25, 0x31, 0xFF})
-            row(("unknown command " + std::to_string(code)).c_str(),
-                encodeEnvelope({kVersion, Command(code), 0, 1}), "unknown command");
-        const std::pair<Command, uint16_t> undefined[] = {
-            {Command::Publish, 0x0002}, {Command::Publish, 0x8001}, {Command::Confirm, 0x0100},
-            {Command::Hello, 0x0001},   {Command::Deliver, 0x0001}, {Command::Ack, 0x8000},
-            {Command::Heartbeat, 0xFFFF}};
+            row(("unknown command " + std::to_string(code)).c_str(), encodeEnvelope({kVersion, Command(code), 0, 1}),
+                "unknown command");
+        const std::pair<Command, uint16_t> undefined[] = {{Command::Publish, 0x0002},  {Command::Publish, 0x8001},
+                                                          {Command::Confirm, 0x0100},  {Command::Hello, 0x0001},
+                                                          {Command::Deliver, 0x0001},  {Command::Ack, 0x8000},
+                                                          {Command::Heartbeat, 0xFFFF}};
         for (auto [command, flags] : undefined)
             row((std::string(commandName(command)) + " flags " + std::to_string(flags)).c_str(),
                 encodeEnvelope({kVersion, command, flags, 1}), "undefined flags");
@@ -630,8 +630,8 @@ private slots:
         // A count the frame could just hold, of pairs that are garbage: nothing is reserved for them up front.
         std::string garbagePairs = putU32At(publish, kEmptyPublishHeaderCount, 4096) + std::string(8 * 4096, '\xff');
         row("PUBLISH header count of garbage pairs", Kind::Publish, garbagePairs, "'header name'");
-        row("CONFIRM queue count", Kind::Confirm, putU32At(encodeConfirm(PublishResult{PublishOutcome::Confirmed}),
-                                                           13, 0xFFFFFFFFu), "'queues'");
+        row("CONFIRM queue count", Kind::Confirm,
+            putU32At(encodeConfirm(PublishResult{PublishOutcome::Confirmed}), 13, 0xFFFFFFFFu), "'queues'");
         std::string deliver = encodeDeliver(deliveryCase(2));
         row("DELIVER queue length", Kind::Deliver, putU32At(deliver, kDeliverQueueLength, 0x7FFFFFFFu), "'queue'");
         row("DELIVER header count", Kind::Deliver, putU32At(deliver, kDeliverQueueLength + 12, 0xFFFFFFFFu),
