@@ -250,7 +250,7 @@ void printRows(const std::vector<Row>& rows) {
         "over the row, warm-up included). MB = 10^6 body bytes.\n");
 }
 
-// Says plainly which targets are met; returns how many of the measured ones are.
+// Says plainly which targets are met, and flags a publish@1 row measured during a slow-fdatasync spell.
 void printTargets(const std::vector<Row>& rows) {
     int measured = 0, metCount = 0;
     std::printf("\n");
@@ -273,8 +273,28 @@ void printTargets(const std::vector<Row>& rows) {
             "publish@1 p50 - zmq echo@1 p50 = %.0f us (broker, fdatasync and client library above the bare "
             "round trip)\n",
             p50Us(*one) - p50Us(*echo));
+    if (one != rows.end() && one->m.brokerFsync && one->m.brokerFsync->count() &&
+        one->m.brokerFsync->percentile(50) > 1'000'000)
+        std::printf(
+            "UNRELIABLE: the broker's fdatasync p50 during publish@1 was %.1f ms (timer-bound fdatasync on a "
+            "virtual machine, docs/benchmarks.md); rerun\n",
+            double(one->m.brokerFsync->percentile(50)) / 1e6);
     if (measured)
         std::printf("targets met: %d of %d measured\n", metCount, measured);
+}
+
+// SIGTERM; depotd must exit 0 and say it stopped cleanly. A failure becomes `status` unless that already failed.
+std::string stopDepotd(DepotdProcess& depotd, Status& status) {
+    auto exited = depotd.stop(kDepotdStopTimeout);
+    const std::vector<std::string> output = depotd.output();
+    const bool clean = std::find(output.begin(), output.end(), "depotd stopped cleanly") != output.end();
+    if (exited && *exited == 0 && clean)
+        return "SIGTERM: exit 0, stopped cleanly";
+    const std::string how = exited ? "exit code " + std::to_string(*exited) + (clean ? "" : ", no 'stopped cleanly'")
+                                   : exited.status().toString();
+    if (status)
+        status = Status::ioError("depotd after SIGTERM: " + how);
+    return "SIGTERM: " + how;
 }
 
 // Starts depotd (unless --endpoint), runs the rows, stops depotd. Returns the process exit code.
@@ -312,15 +332,7 @@ int runAll(const Options& options) {
 
     std::string stopped = "left running (--endpoint)";
     if (depotd) {
-        auto exited = depotd->stop(kDepotdStopTimeout);
-        const std::vector<std::string> output = depotd->output();
-        const bool clean = std::find(output.begin(), output.end(), "depotd stopped cleanly") != output.end();
-        if (exited && *exited == 0 && clean)
-            stopped = "SIGTERM: exit 0, stopped cleanly";
-        else if (status)
-            status = Status::ioError("depotd after SIGTERM: " + (exited ? "exit code " + std::to_string(*exited) +
-                                                                              (clean ? "" : ", no 'stopped cleanly'")
-                                                                        : exited.status().toString()));
+        stopped = stopDepotd(*depotd, status);
         std::error_code ignored;
         std::filesystem::remove_all(scratch, ignored);
     }

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <cstdio>
 #include <mutex>
 #include <thread>
 
@@ -151,6 +152,10 @@ struct DeliveryCounter {
         if (++handled == target)
             done.notify_all();
     }
+    uint64_t handledNow() {
+        std::lock_guard lock(mutex);
+        return handled;
+    }
     bool waitAll(std::chrono::seconds timeout) {
         std::unique_lock lock(mutex);
         return done.wait_for(lock, timeout, [this] { return handled >= target; });
@@ -170,6 +175,29 @@ Status waitUntilEmpty(client::Admin& admin, const std::string& queue, std::chron
                                     std::to_string(shown->stats.unacked) + " unacked messages");
         std::this_thread::sleep_for(std::chrono::microseconds(500));
     }
+}
+
+// Subscribes, waits until the counter saw every message and the broker holds none, and closes the consumer.
+// Returns the seconds from subscribe() to the empty queue.
+Result<double> consumeAll(const WireSetup& setup, std::shared_ptr<Connection> connection, client::Admin& admin,
+                          DeliveryCounter& counter) {
+    client::ConsumerOptions options;
+    options.queue = setup.queue;
+    options.prefetch = setup.prefetch;
+    options.name = "depot-bench";
+    const auto start = Clock::now();
+    auto consumer = client::Consumer::subscribe(
+        std::move(connection), options,
+        [&counter](const broker::Delivery& delivery, client::DeliveryContext&) { counter.onDelivery(delivery); });
+    if (!consumer)
+        return consumer.status();
+    if (!counter.waitAll(std::chrono::seconds(300)))
+        return Status::timedOut("consume: " + std::to_string(counter.handledNow()) + " of " +
+                                std::to_string(counter.target) + " deliveries after 300 s");
+    DEPOT_RETURN_IF_ERROR(waitUntilEmpty(admin, setup.queue, std::chrono::seconds(60)));
+    const auto end = Clock::now();
+    DEPOT_RETURN_IF_ERROR((*consumer)->close());
+    return std::chrono::duration<double>(end - start).count();
 }
 
 Status prefill(const WireSetup& setup, double& seconds) {
@@ -241,6 +269,8 @@ Result<WireMeasurement> measurePublish(const WireSetup& setup, int window) {
 Result<WireMeasurement> measureConsumeAck(const WireSetup& setup) {
     double prefillSeconds = 0;
     DEPOT_RETURN_IF_ERROR(prefill(setup, prefillSeconds));
+    std::fprintf(stderr, "  consume+ack: %llu messages queued in %.1f s; consuming\n",
+                 static_cast<unsigned long long>(setup.prefill), prefillSeconds);
     auto adminConnection = connectAs(setup, "depot-bench-admin", "admin");
     if (!adminConnection)
         return adminConnection.status();
@@ -254,30 +284,16 @@ Result<WireMeasurement> measureConsumeAck(const WireSetup& setup) {
 
     DeliveryCounter counter;
     counter.target = setup.prefill;
-    client::ConsumerOptions options;
-    options.queue = setup.queue;
-    options.prefetch = setup.prefetch;
-    options.name = "depot-bench";
-    const auto start = Clock::now();
-    auto consumer = client::Consumer::subscribe(
-        *connection, options,
-        [&counter](const broker::Delivery& delivery, client::DeliveryContext&) { counter.onDelivery(delivery); });
-    if (!consumer)
-        return consumer.status();
-    if (!counter.waitAll(std::chrono::seconds(300)))
-        return Status::timedOut("consume: " + std::to_string(counter.handled) + " of " +
-                                std::to_string(counter.target) + " deliveries after 300 s");
-    DEPOT_RETURN_IF_ERROR(waitUntilEmpty(admin, setup.queue, std::chrono::seconds(60)));
-    const auto end = Clock::now();
-    DEPOT_RETURN_IF_ERROR((*consumer)->close());
-
+    auto seconds = consumeAll(setup, *connection, admin, counter);
+    if (!seconds)
+        return seconds.status();
     auto after = snapshot(admin);
     if (!after)
         return after.status();
     WireMeasurement result;
     result.client.records = counter.target;
     result.client.bytes = counter.target * setup.messageSize;
-    result.client.seconds = std::chrono::duration<double>(end - start).count();
+    result.client.seconds = *seconds;
     result.brokerFsync = difference(after->fsync, before->fsync);
     const uint64_t syncs = result.brokerFsync->count();
     result.messagesPerSync = syncs ? double(counter.target) / double(syncs) : 0;

@@ -62,9 +62,16 @@ struct EchoPair {
     Status open() {
         router = zmq_socket(context, ZMQ_ROUTER);
         dealer = zmq_socket(context, ZMQ_DEALER);
-        int zero = 0;
-        zmq_setsockopt(router, ZMQ_LINGER, &zero, sizeof zero);
-        zmq_setsockopt(dealer, ZMQ_LINGER, &zero, sizeof zero);
+        // Unbounded pipes: a ROUTER drops what does not fit under its high-water mark, and the driver would wait
+        // for that echo forever (1000 in flight of 4 frames each is past the default 1000). The receive timeout
+        // turns any other loss into an error instead of a hang.
+        const int zero = 0, receiveTimeoutMs = 30'000;
+        for (void* socket : {router, dealer}) {
+            zmq_setsockopt(socket, ZMQ_LINGER, &zero, sizeof zero);
+            zmq_setsockopt(socket, ZMQ_SNDHWM, &zero, sizeof zero);
+            zmq_setsockopt(socket, ZMQ_RCVHWM, &zero, sizeof zero);
+        }
+        zmq_setsockopt(dealer, ZMQ_RCVTIMEO, &receiveTimeoutMs, sizeof receiveTimeoutMs);
         if (zmq_bind(router, "tcp://127.0.0.1:*") != 0)
             return zmqError("zmq_bind");
         char endpoint[256];
