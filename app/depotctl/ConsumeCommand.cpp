@@ -48,8 +48,9 @@ ConsumePlan planFrom(Context& context, const Arguments& args) {
     plan.error =
         args.value("--error").value_or(plan.settle == Settle::Retry ? "failed by depotctl" : "rejected by depotctl");
     plan.count = args.number("--count").value_or(0);
-    // No more credit than needed: deliveries this process takes but never prints would be redelivered later with
-    // one more attempt counted against them.
+    // The broker sends no more than --count: a delivery this process took but never printed would be redelivered
+    // later with one more attempt counted against it (and, with --ack auto, be lost).
+    plan.consumer.limit = plan.count;
     const uint64_t fallback = plan.count ? std::min<uint64_t>(plan.count, 1000) : 100;
     plan.consumer.prefetch = static_cast<uint32_t>(args.number("--prefetch", 10000).value_or(fallback));
     if (plan.consumer.prefetch == 0)
@@ -167,8 +168,8 @@ std::vector<CommandSpec> consumeCommands() {
          "\"queue\", \"sequence\", \"key\", \"publishedAt\", \"death\" (dead letters)}. With manual acks (default)\n"
          "a message is printed only after the broker has made its settlement durable: once printed it is never\n"
          "delivered again. Without --count, runs until --timeout or Ctrl-C. Exit 1 if fewer than --count\n"
-         "messages arrived in time. --ack auto is lossy: the broker settles each message as it sends it, and\n"
-         "sends without waiting for acks, so messages past --count that reach depotctl are lost.",
+         "messages arrived in time. The broker sends at most --count messages. --ack auto is lossy: the broker\n"
+         "settles each message as it sends it, so a crash of depotctl loses what it had not printed.",
          {{"--count", "N", "stop after N messages"},
           {"--timeout", "D", "stop after D (exit 1 if --count messages have not arrived)"},
           {"--ack", "manual|auto", "manual (default); auto: the broker settles on sending (a crash loses it)"},

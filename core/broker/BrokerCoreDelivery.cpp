@@ -146,7 +146,9 @@ void BrokerCore::dispatch(Queue& queue) {
     while (queue.ready.hasDeliverable() && !queue.consumers.empty() && idle < queue.consumers.size()) {
         uint64_t id = queue.consumers[queue.nextConsumer++ % queue.consumers.size()];
         Consumer& consumer = *m_consumers.at(id);
-        if (consumer.spec.prefetch && consumer.unacked.size() >= consumer.spec.prefetch) {
+        const bool full = consumer.spec.prefetch && consumer.unacked.size() >= consumer.spec.prefetch;
+        const bool done = consumer.spec.limit && consumer.nextTag > consumer.spec.limit;  // tags count deliveries
+        if (full || done) {
             ++idle;
             continue;
         }

@@ -39,6 +39,8 @@ void Subscriptions::consume(const std::shared_ptr<Subscription>& subscription) {
         {"queue", options.queue}, {"prefetch", options.prefetch}, {"ack", options.autoAck ? "auto" : "manual"}};
     if (!options.name.empty())
         header["name"] = options.name;
+    if (options.limit)
+        header["limit"] = options.limit;
     subscription->consuming = true;
     ++m_consumesInFlight;
     // Forget: a CONSUME lost with its session is issued again by onSessionReady.

@@ -75,10 +75,12 @@ void Server::Impl::onConsume(Session& session, const Incoming& in) {
     if (!json) return malformed(&session, session.routingId, requestId, json.status().message());
     broker::ConsumerSpec spec;
     std::string ack = "manual", problem;
-    int64_t prefetch = 100;
+    int64_t prefetch = 100, limit = 0;
     if (!optionalField(*json, "queue", spec.queue, problem) || !optionalField(*json, "prefetch", prefetch, problem) ||
-        !optionalField(*json, "ack", ack, problem) || !optionalField(*json, "name", spec.name, problem))
+        !optionalField(*json, "ack", ack, problem) || !optionalField(*json, "name", spec.name, problem) ||
+        !optionalField(*json, "limit", limit, problem))
         return sendError(session, requestId, "invalid", "CONSUME: " + problem);
+    if (limit < 0) return sendError(session, requestId, "invalid", "CONSUME: limit must not be negative");
     if (spec.queue.empty()) return sendError(session, requestId, "invalid", "CONSUME: no queue given");
     if (prefetch < 1 || prefetch > options.maxPrefetch)
         return sendError(session, requestId, "invalid",
@@ -87,6 +89,7 @@ void Server::Impl::onConsume(Session& session, const Incoming& in) {
         return sendError(session, requestId, "invalid", "CONSUME: ack must be 'manual' or 'auto'");
     spec.prefetch = static_cast<uint32_t>(prefetch);
     spec.autoAck = ack == "auto";
+    spec.limit = static_cast<uint64_t>(limit);
     if (spec.name.empty()) spec.name = session.actor();
     uint64_t sessionId = session.id;
     auto consumer = broker.consume(spec, [this, sessionId](broker::Delivery&& d) { onDeliver(sessionId, std::move(d)); });

@@ -237,6 +237,20 @@ private slots:
         QCOMPARE(stats["ready"].toInt(-1) + stats["unacked"].toInt(-1) + stats["delayed"].toInt(-1), 0);
     }
 
+    // Taking one message at a time must not cost the others attempts: the broker sends only --count.
+    void testConsumeCountLeavesTheRestUntouched() {
+        QVERIFY(declare({"one-by-one", "--max-attempts", "2"}));
+        QCOMPARE(ctl({"publish", "one-by-one", "--body", "x", "--count", "3"}).exitCode, 0);
+        for (int i = 0; i < 3; ++i) {
+            const QJsonObject delivery =
+                ctl({"consume", "one-by-one", "--count", "1", "--timeout", "20s"}).jsonLines().value(0);
+            QCOMPARE(delivery["attempt"].toInt(), 1);
+            QCOMPARE(delivery["redelivered"].toBool(true), false);
+        }
+        QCOMPARE(queueStats("one-by-one")["ready"].toInt(-1), 0);
+        QCOMPARE(queueStats("one-by-one.dlq")["ready"].toInt(-1), 0);
+    }
+
     void testConsumeTimeoutWithTooFewMessagesExitsOne() {
         QVERIFY(declare({"empty"}));
         Run run = ctl({"consume", "empty", "--count", "1", "--timeout", "300ms"});

@@ -46,6 +46,9 @@ struct ConsumerSpec {
     uint32_t prefetch = 100;  // unacked deliveries allowed at once (credit); 0 = unlimited
     bool autoAck = false;     // settled when sent: a crash in the consumer loses it (for demonstrations)
     std::string name;         // shown in stats and trace
+    // Deliveries in all, then no more (a batch get): a client that wants N messages is not sent an N+1st that it
+    // would only hand back, with an attempt counted against it. 0 = no limit.
+    uint64_t limit = 0;
 };
 
 // Selects messages when browsing or requeueing. Empty fields match everything.

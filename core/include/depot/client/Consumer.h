@@ -38,6 +38,9 @@ struct ConsumerOptions {
     uint32_t prefetch = 100;  // unacked deliveries at once, 1 … the broker's maxPrefetch
     bool autoAck = false;
     std::string name;  // shown in the console's sessions view
+    // Deliveries in all, then none (0: no limit), so a consumer that wants N messages is not sent more that it
+    // would hand back with an attempt counted. Counted per CONSUME: after a reconnect the count starts again.
+    uint64_t limit = 0;
 };
 
 // What a push handler decided for its delivery.
