@@ -9,26 +9,10 @@
 #include <new>
 
 #include "broker/BrokerRecords.h"
+#include "support/LargestAllocation.h"
 
 using namespace depot;
 using namespace depot::broker;
-
-// Largest single allocation made while g_trackAllocations is set: proves a decoder checks a declared length
-// against the payload before allocating for it.
-namespace {
-std::atomic<bool> g_trackAllocations{false};
-std::atomic<size_t> g_largestAllocation{0};
-}  // namespace
-
-void* operator new(size_t size) {
-    if (g_trackAllocations.load(std::memory_order_relaxed) && size > g_largestAllocation.load())
-        g_largestAllocation.store(size);
-    if (void* p = std::malloc(size ? size : 1))
-        return p;
-    throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, size_t) noexcept { std::free(p); }
 
 namespace {
 
@@ -416,13 +400,12 @@ private slots:
         QFETCH(QByteArray, payload);
         QFETCH(QString, field);
         std::string_view view(payload.constData(), size_t(payload.size()));
-        g_largestAllocation = 0;
-        g_trackAllocations = true;
-        Status status = field == "transaction" ? decodeTx(view).status() : decodeMessage(view).status();
-        g_trackAllocations = false;
+        Status status;
+        const size_t largest = depot::test::largestAllocationOf(
+            [&] { status = field == "transaction" ? decodeTx(view).status() : decodeMessage(view).status(); });
         QCOMPARE(status.code(), StatusCode::Corruption);
         QVERIFY2(status.message().find(field.toStdString()) != std::string::npos, status.message().c_str());
-        QVERIFY2(g_largestAllocation.load() < 1024, std::to_string(g_largestAllocation.load()).c_str());
+        QVERIFY2(largest < 1024, std::to_string(largest).c_str());
     }
 
     void testMalformedMessageNamesRecordAndField_data() {

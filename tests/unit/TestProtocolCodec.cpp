@@ -15,26 +15,11 @@
 #include <sstream>
 
 #include "protocol/Protocol.h"
+#include "support/LargestAllocation.h"
 
 using namespace depot;
 using namespace depot::broker;
 using namespace depot::protocol;
-
-// Largest single allocation made while g_trackAllocations is set.
-namespace {
-std::atomic<bool> g_trackAllocations{false};
-std::atomic<size_t> g_largestAllocation{0};
-}  // namespace
-
-void* operator new(size_t size) {
-    if (g_trackAllocations.load(std::memory_order_relaxed) && size > g_largestAllocation.load())
-        g_largestAllocation.store(size);
-    if (void* p = std::malloc(size ? size : 1))
-        return p;
-    throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, size_t) noexcept { std::free(p); }
 
 namespace {
 
@@ -645,12 +630,10 @@ private slots:
         QFETCH(QByteArray, bytes);
         QFETCH(QString, field);
         std::string_view view = viewOf(bytes);
-        g_largestAllocation = 0;
-        g_trackAllocations = true;
-        Status status = decodeAs(Kind(kind), view);
-        g_trackAllocations = false;
+        Status status;
+        const size_t largest = depot::test::largestAllocationOf([&] { status = decodeAs(Kind(kind), view); });
         verifyMalformed(status, field.toStdString().c_str());
-        QVERIFY2(g_largestAllocation.load() < 1024, std::to_string(g_largestAllocation.load()).c_str());
+        QVERIFY2(largest < 1024, std::to_string(largest).c_str());
     }
 
     void testErrorsNameTheFrame_data() { addKindRows(); }
