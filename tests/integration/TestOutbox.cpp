@@ -17,45 +17,20 @@
 #include "depot/client/Connection.h"
 #include "depot/client/Consumer.h"
 #include "depot/client/Outbox.h"
+#include "support/BrokerChecks.h"
 #include "support/DepotdProcess.h"
+#include "support/SqliteProbe.h"
 #include "support/TempDir.h"
 
 using namespace depot;
 using namespace depot::client;
+using depot::test::countRows;
+using depot::test::execSql;
+using depot::test::queryInt;
 
 namespace {
 
 constexpr Millis kWait{20000};  // generous: the machine is shared
-
-#define CHECK_OK(expr)                                      \
-    do {                                                    \
-        const ::depot::Status check_ = (expr);              \
-        QVERIFY2(check_.isOk(), check_.toString().c_str()); \
-    } while (0)
-
-Status execSql(sqlite3* db, const std::string& sql) {
-    char* error = nullptr;
-    if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error) == SQLITE_OK)
-        return Status::ok();
-    Status status = Status::ioError(error ? error : "sqlite3_exec failed");
-    sqlite3_free(error);
-    return status;
-}
-
-int64_t countRows(const std::string& database, const std::string& table) {
-    sqlite3* db = nullptr;
-    int64_t count = -1;
-    if (sqlite3_open_v2(database.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
-        sqlite3_stmt* statement = nullptr;
-        const std::string sql = "SELECT COUNT(*) FROM " + table;
-        if (sqlite3_prepare_v2(db, sql.c_str(), -1, &statement, nullptr) == SQLITE_OK &&
-            sqlite3_step(statement) == SQLITE_ROW)
-            count = sqlite3_column_int64(statement, 0);
-        sqlite3_finalize(statement);
-    }
-    sqlite3_close(db);
-    return count;
-}
 
 broker::PublishRequest toQueue(const std::string& queue, std::string body) {
     broker::PublishRequest request;
