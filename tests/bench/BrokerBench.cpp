@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "BenchArgs.h"
 #include "BenchEnvironment.h"
 #include "BrokerMeasurements.h"
 #include "StorageMeasurements.h"
@@ -74,12 +75,8 @@ bool parseOptions(int argc, char** argv, Options& options) {
             options.memoryMessages = std::strtoull(argv[++i], nullptr, 10);
             memoryGiven = true;
         } else if (arg == "--only" && hasValue) {
-            const std::string list = argv[++i];
-            for (size_t start = 0, comma; start <= list.size(); start = comma + 1) {
-                comma = std::min(list.find(',', start), list.size());
-                if (comma > start)
-                    options.only.push_back(list.substr(start, comma - start));
-            }
+            for (std::string& item : splitList(argv[++i]))
+                options.only.push_back(std::move(item));
         } else {
             std::fprintf(stderr, "depot-bench broker: unknown or incomplete option '%s'\n", arg.c_str());
             return false;
@@ -260,11 +257,9 @@ void printMemory(const std::vector<MemoryMeasurement>& results) {
 
 int runBrokerBench(int argc, char** argv) {
     Options options;
-    for (int i = 1; i < argc; ++i) {
-        if (!std::strcmp(argv[i], "--help") || !std::strcmp(argv[i], "-h")) {
-            printUsage(stdout);
-            return 0;
-        }
+    if (wantsHelp(argc, argv)) {
+        printUsage(stdout);
+        return 0;
     }
     if (!parseOptions(argc, argv, options)) {
         printUsage(stderr);

@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "BenchArgs.h"
 #include "BenchEnvironment.h"
 #include "StorageMeasurements.h"
 #include "depot/storage/CommitLog.h"
@@ -297,11 +298,9 @@ Status runAll(const StorageSetup& setup, const Options& options, std::vector<Mea
 
 int runStorageBench(int argc, char** argv) {
     Options options;
-    for (int i = 1; i < argc; ++i) {
-        if (!std::strcmp(argv[i], "--help") || !std::strcmp(argv[i], "-h")) {
-            printUsage(stdout);
-            return 0;
-        }
+    if (wantsHelp(argc, argv)) {
+        printUsage(stdout);
+        return 0;
     }
     if (!parseOptions(argc, argv, options)) {
         printUsage(stderr);

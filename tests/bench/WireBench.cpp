@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "BenchArgs.h"
 #include "BenchEnvironment.h"
 #include "DepotdProcess.h"
 #include "WireMeasurements.h"
@@ -91,12 +92,8 @@ bool parseOptions(int argc, char** argv, Options& options) {
         } else if (arg == "--prefetch" && hasValue) {
             options.prefetch = uint32_t(std::strtoul(argv[++i], nullptr, 10));
         } else if (arg == "--only" && hasValue) {
-            const std::string list = argv[++i];
-            for (size_t start = 0, comma; start <= list.size(); start = comma + 1) {
-                comma = std::min(list.find(',', start), list.size());
-                if (comma > start)
-                    options.only.push_back(list.substr(start, comma - start));
-            }
+            for (std::string& item : splitList(argv[++i]))
+                options.only.push_back(std::move(item));
         } else {
             std::fprintf(stderr, "depot-bench wire: unknown or incomplete option '%s'\n", arg.c_str());
             return false;
@@ -351,11 +348,9 @@ int runAll(const Options& options) {
 
 int runWireBench(int argc, char** argv) {
     Options options;
-    for (int i = 1; i < argc; ++i) {
-        if (!std::strcmp(argv[i], "--help") || !std::strcmp(argv[i], "-h")) {
-            printUsage(stdout);
-            return 0;
-        }
+    if (wantsHelp(argc, argv)) {
+        printUsage(stdout);
+        return 0;
     }
     if (!parseOptions(argc, argv, options)) {
         printUsage(stderr);
