@@ -114,7 +114,9 @@ void Server::Impl::dispatch(Incoming& in) {
     session->lastHeard = std::chrono::steady_clock::now();
     session->lastHeardAt = broker::Clock::system().now();
     if (in.address.size()) session->address = in.address;
-    size_t malformedBefore = session->malformedInRow;
+    // A handler may close the session (too many malformed requests): look it up again by id afterwards.
+    const uint64_t sessionId = session->id;
+    const size_t malformedBefore = session->malformedInRow;
     switch (command) {
     case Command::Heartbeat: break;
     case Command::Bye: return closeSession(session->id, "");
@@ -130,7 +132,7 @@ void Server::Impl::dispatch(Incoming& in) {
                   "unknown command: " + std::string(protocol::commandName(command)) + " is sent by the broker");
         return;
     }
-    if (Session* still = findSession(session->id); still && still->malformedInRow == malformedBefore)
+    if (Session* still = findSession(sessionId); still && still->malformedInRow == malformedBefore)
         still->malformedInRow = 0;
 }
 
