@@ -27,7 +27,7 @@ int listQueues(Context& context) {
         return context.fail(all.status());
     Json dead = Json::array();
     std::map<std::string, std::string> sources;
-    for (const Json& queue : all->value("queues", Json::array())) {
+    for (const Json& queue : jsonArray(*all, "queues")) {
         if (jsonText(queue, "kind") == "dead-letter") {
             dead.push_back(queue);
         } else if (std::string dlq = jsonText(queue, "deadLetterQueue"); !dlq.empty()) {

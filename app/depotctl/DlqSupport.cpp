@@ -49,6 +49,13 @@ const Json& jsonObject(const Json& object, const char* key) {
     return it != object.end() && it->is_object() ? *it : kEmpty;
 }
 
+// A reference into `object` (not a copy, as Json::value() returns), so pointers to its elements stay valid.
+const Json& jsonArray(const Json& object, const char* key) {
+    static const Json kEmpty = Json::array();
+    auto it = object.find(key);
+    return it != object.end() && it->is_array() ? *it : kEmpty;
+}
+
 Result<std::string> resolveDeadLetterQueue(Context& context, const std::string& name) {
     Result<Json> reply = context.call("queue.show", {{"name", name}});
     if (!reply)

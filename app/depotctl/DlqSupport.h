@@ -39,5 +39,6 @@ depot::Result<std::vector<FoundMessage>> findMessages(Context& context, const st
 std::string jsonText(const Json& object, const char* key, const std::string& fallback = "");
 uint64_t jsonNumber(const Json& object, const char* key, uint64_t fallback = 0);
 const Json& jsonObject(const Json& object, const char* key);  // an empty object when absent
+const Json& jsonArray(const Json& object, const char* key);   // an empty array when absent
 
 }  // namespace depotctl

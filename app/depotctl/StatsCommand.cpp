@@ -49,9 +49,9 @@ std::map<std::string, std::map<std::string, double>> ratesBetween(const Json& pr
     if (seconds <= 0)
         return rates;
     std::map<std::string, const Json*> before;
-    for (const Json& queue : previous.value("queues", Json::array()))
+    for (const Json& queue : jsonArray(previous, "queues"))
         before[jsonText(queue, "name")] = &queue;
-    for (const Json& queue : current.value("queues", Json::array())) {
+    for (const Json& queue : jsonArray(current, "queues")) {
         auto it = before.find(jsonText(queue, "name"));
         if (it == before.end())
             continue;
@@ -94,7 +94,7 @@ std::string queuesText(const Json& stats, const std::map<std::string, std::map<s
     Table table(headers);
     for (size_t column = 1; column < headers.size(); ++column)
         table.setNumeric(column);
-    for (const Json& queue : stats.value("queues", Json::array())) {
+    for (const Json& queue : jsonArray(stats, "queues")) {
         const Json& counters = jsonObject(queue, "counters");
         const std::string name = jsonText(queue, "name");
         std::vector<std::string> row = {name};
