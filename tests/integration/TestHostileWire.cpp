@@ -335,8 +335,8 @@ private slots:
             QTest::newRow(name) << QString::fromStdString(request.dump()) << QString(code);
         };
         auto declare = [](const Json& name) { return Json{{"op", "queue.declare"}, {"name", name}}; };
-        // docs/protocol.md allows only [A-Za-z0-9._-], 1-200 bytes; the broker (broker/Validation.h) allows any
-        // UTF-8 without control characters or edge whitespace up to 255 bytes. These rows break both rules.
+        // Names (docs/protocol.md, ADMIN): 1-255 bytes of valid UTF-8, no control characters, no leading or
+        // trailing whitespace. Each of these rows breaks that rule.
         row("declare an empty name", declare(""), "invalid");
         row("declare a name of 256 bytes", declare(std::string(256, 'q')), "invalid");
         row("declare a name with a control character", declare("bad\x01name"), "invalid");
