@@ -411,6 +411,22 @@ private slots:
         QVERIFY2(unknown.oneErrorLine(), unknown.err.constData());
     }
 
+    // depotd --no-trace serves as usual but records no trace events, so `trace` finds nothing.
+    void testNoTraceRecordsNoEvents() {
+        DepotdProcess untraced(m_dir->file("untraced"), {"--no-trace"});
+        QVERIFY2(untraced.start(), qPrintable(untraced.error()));
+        const QStringList at{"--endpoint", QString::fromStdString(untraced.endpoint())};
+        QCOMPARE(runWith(at + QStringList{"queue", "declare", "quiet"}).exitCode, 0);
+        QCOMPARE(runWith(at + QStringList{"publish", "quiet", "--body", "q", "--id", "nt1"}).exitCode, 0);
+        QCOMPARE(runWith(at + QStringList{"consume", "quiet", "--count", "1", "--timeout", "20s"}).exitCode, 0);
+        QTest::qWait(1000);  // a traced broker writes its events within this (testTraceShowsTheTimeline)
+        Run trace = runWith(at + QStringList{"trace", "nt1"});
+        QCOMPARE(trace.exitCode, 1);
+        QVERIFY2(trace.oneErrorLine(), trace.err.constData());
+        untraced.kill(SIGTERM);
+        QCOMPARE(untraced.waitForExit(), std::optional<int>(0));
+    }
+
     void testStatsAndSessions() {
         QVERIFY(declare({"counted"}));
         QCOMPARE(ctl({"publish", "counted", "--body", "s", "--count", "2"}).exitCode, 0);
