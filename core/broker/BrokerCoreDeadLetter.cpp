@@ -2,7 +2,7 @@
 // A crash before the batch leaves the message where it was; after it, the message is only at the target. The
 // in-memory move happens when the batch is written, so a failed write leaves the message in its source queue.
 #include "broker/BrokerCore.h"
-#include "broker/Validation.h"
+#include "depot/broker/Validation.h"
 
 namespace depot::broker {
 namespace {

@@ -2,7 +2,7 @@
 #include <algorithm>
 
 #include "broker/BrokerCore.h"
-#include "broker/Validation.h"
+#include "depot/broker/Validation.h"
 
 namespace depot::broker {
 namespace {

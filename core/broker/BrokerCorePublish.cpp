@@ -5,7 +5,7 @@
 
 #include "broker/BrokerCore.h"
 #include "broker/TopicMatcher.h"
-#include "broker/Validation.h"
+#include "depot/broker/Validation.h"
 
 namespace depot::broker {
 namespace {

@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <limits>
 
-#include "broker/Validation.h"
+#include "depot/broker/Validation.h"
 
 namespace depot::broker {
 

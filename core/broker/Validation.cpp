@@ -1,4 +1,4 @@
-#include "broker/Validation.h"
+#include "depot/broker/Validation.h"
 
 #include <string>
 

@@ -7,7 +7,7 @@
 #include <functional>
 #include <string>
 
-#include "broker/Validation.h"
+#include "depot/broker/Validation.h"
 
 using namespace depot;
 using namespace depot::broker;

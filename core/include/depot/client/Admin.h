@@ -89,7 +89,7 @@ public:
     Result<RequeueStatus> requeueStatus(uint64_t job);
     Status cancelRequeue(uint64_t job);
 
-    // Latency histograms are empty in the result (the wire carries only their count, p50, p99 and max).
+    // Latency histograms are rebuilt from the buckets on the wire: percentiles within the histogram's 12.5 %.
     Result<broker::BrokerStats> stats();
     Result<std::vector<broker::TraceEvent>> trace(const broker::TraceQuery& query);
     Result<std::vector<broker::AuditEntry>> audit(const broker::AuditQuery& query = {});

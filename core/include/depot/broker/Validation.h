@@ -1,6 +1,7 @@
 #pragma once
-// Checks on what people and clients hand the broker: names, policies, headers and binding patterns. Each check
-// returns OK or an InvalidArgument Status whose message is one readable line naming the field, the offending
+// Checks on what people and clients hand the broker: names, policies, headers and binding patterns. Public, so
+// the console validates as the operator types with the broker's own rules. Each check returns OK or an
+// InvalidArgument Status whose message is one readable line naming the field, the offending
 // value (quoted, non-printables escaped) and what is allowed.
 #include <cstddef>
 #include <cstdint>
