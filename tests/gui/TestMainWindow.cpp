@@ -1,0 +1,226 @@
+// The console's main window against a real embedded broker on a temporary directory (offscreen): the operator's
+// paths through it — create a queue through the dialog (a bad name is refused as it is typed), edit its policy
+// and see the broker apply it, watch counts move as an application publishes over TCP, purge with a
+// confirmation — and a screenshot of every page at 1280×800 for the README.
+#include <QtTest>
+
+#include <QApplication>
+#include <QDialogButtonBox>
+#include <QLabel>
+#include <QLineEdit>
+#include <QMessageBox>
+#include <QPushButton>
+#include <QSpinBox>
+#include <QTableView>
+
+#include <functional>
+#include <memory>
+
+#include "MainWindow.h"
+#include "backend/EmbeddedBroker.h"
+#include "depot/client/Admin.h"
+#include "depot/client/Connection.h"
+#include "depot/client/Producer.h"
+#include "editors/QueueDialog.h"
+#include "models/QueueTableModel.h"
+#include "pages/ClientsPage.h"
+#include "pages/OverviewPage.h"
+#include "pages/QueuesPage.h"
+#include "support/TempDir.h"
+
+using namespace depot;
+using namespace depot::ui;
+
+namespace {
+
+constexpr int kWaitMs = 15000;  // the machine is shared
+
+// Runs `act` on the next modal dialog (QDialog::exec blocks the test until the dialog closes).
+void onNextModal(std::function<void(QWidget*)> act) {
+    auto poll = std::make_shared<std::function<void()>>();
+    *poll = [act, poll] {
+        if (QWidget* modal = QApplication::activeModalWidget())
+            act(modal);
+        else
+            QTimer::singleShot(20, *poll);
+    };
+    QTimer::singleShot(0, *poll);
+}
+
+void clickButton(QWidget* dialog, QDialogButtonBox::StandardButton which) {
+    if (auto* box = dialog->findChild<QDialogButtonBox*>())
+        box->button(which)->click();
+}
+
+}  // namespace
+
+class TestMainWindow : public QObject {
+    Q_OBJECT
+
+private:
+    std::unique_ptr<test::TempDir> m_dir;
+    std::unique_ptr<EmbeddedBroker> m_broker;
+    std::unique_ptr<MainWindow> m_window;
+    std::shared_ptr<client::Connection> m_app;  // an application on the embedded broker's TCP endpoint
+
+    QueuesPage* queues() const { return m_window->queuesPage(); }
+
+    int rowOf(const QString& queue) const {
+        QAbstractItemModel* model = queues()->view()->model();
+        for (int row = 0; row < model->rowCount(); ++row)
+            if (model->index(row, QueueTableModel::Name).data().toString() == queue)
+                return row;
+        return -1;
+    }
+
+    QString cell(const QString& queue, int column) const {
+        const int row = rowOf(queue);
+        return row < 0 ? QString() : queues()->view()->model()->index(row, column).data().toString();
+    }
+
+    bool select(const QString& queue) {
+        const int row = rowOf(queue);
+        if (row < 0)
+            return false;
+        queues()->view()->selectRow(row);
+        return queues()->selectedQueue() == queue;
+    }
+
+    client::Admin admin() { return client::Admin(m_app); }
+
+private slots:
+    void initTestCase() {
+        QCoreApplication::setOrganizationName("DepotTest");
+        m_dir = std::make_unique<test::TempDir>();
+        auto opened = EmbeddedBroker::open({m_dir->file("data"), "tcp://127.0.0.1:0"});
+        QVERIFY2(opened.isOk(), opened.status().toString().c_str());
+        m_broker = std::move(opened).value();
+        ConsoleTarget target;
+        target.dataDir = QString::fromStdString(m_broker->dataDir());
+        target.shownEndpoint = QString::fromStdString(m_broker->tcpEndpoint());
+        target.link.endpoint = m_broker->inprocEndpoint();
+        target.link.zmqContext = m_broker->zmqContext();
+        target.link.client = "depot console";
+        m_window = std::make_unique<MainWindow>(target);
+        m_window->resize(1280, 800);
+        m_window->show();
+        client::ClientOptions app;
+        app.endpoint = m_broker->tcpEndpoint();
+        app.client = "test application";
+        auto connected = client::Connection::connect(app);
+        QVERIFY2(connected.isOk(), connected.status().toString().c_str());
+        m_app = std::move(connected).value();
+    }
+
+    void cleanupTestCase() {
+        if (m_app)
+            m_app->close();
+        m_window.reset();
+        if (m_broker)
+            QVERIFY(m_broker->close().isOk());
+    }
+
+    void testStatusBarNamesTheBrokerAndItsEndpoint() {
+        auto* endpoint = m_window->findChild<QLabel*>("endpoint");
+        QVERIFY(endpoint);
+        QCOMPARE(endpoint->text(), QString::fromStdString(m_broker->tcpEndpoint()));
+        QVERIFY(m_window->windowTitle().contains("embedded"));
+        QTRY_VERIFY_WITH_TIMEOUT(m_window->findChild<QLabel*>("atRisk")->text().startsWith("At risk"), kWaitMs);
+    }
+
+    void testNewQueueDialogRefusesABadNameAndCreatesAGoodOne() {
+        m_window->showPage(MainWindow::QueuesIndex);
+        bool sawRefusal = false;
+        onNextModal([&](QWidget* dialog) {
+            auto* name = dialog->findChild<QLineEdit*>("name");
+            auto* ok = dialog->findChild<QDialogButtonBox*>()->button(QDialogButtonBox::Ok);
+            name->setText(" orders");  // leading whitespace: the broker's rules refuse it
+            const QString error = dialog->findChild<QLabel*>("validationError")->text();
+            sawRefusal = !ok->isEnabled() && error.contains("whitespace");
+            name->setText("orders");
+            ok->click();
+        });
+        queues()->newQueue();
+        QVERIFY(sawRefusal);
+        QTRY_VERIFY_WITH_TIMEOUT(rowOf("orders") >= 0, kWaitMs);
+        QVERIFY(admin().showQueue("orders").isOk());
+    }
+
+    void testPublishedMessagesShowInTheTableAndTheOverview() {
+        client::Producer producer(m_app);
+        for (int i = 0; i < 3; ++i) {
+            broker::PublishRequest request;
+            request.routingKey = "orders";
+            request.message.body = "order " + std::to_string(i);
+            QVERIFY(producer.send(request).ok());
+        }
+        QTRY_COMPARE_WITH_TIMEOUT(cell("orders", QueueTableModel::Ready), QString("3"), kWaitMs);
+        QTRY_COMPARE_WITH_TIMEOUT(m_window->overviewPage()->tileValue("Published"), QString("3"), kWaitMs);
+    }
+
+    void testEditedPolicyIsAppliedByTheBroker() {
+        QTRY_VERIFY_WITH_TIMEOUT(select("orders"), kWaitMs);
+        onNextModal([](QWidget* dialog) {
+            dialog->findChild<QSpinBox*>("maxAttempts")->setValue(9);
+            clickButton(dialog, QDialogButtonBox::Ok);
+        });
+        queues()->editQueue();
+        QTRY_COMPARE_WITH_TIMEOUT(admin().showQueue("orders").value().info.policy.maxAttempts, 9u, kWaitMs);
+    }
+
+    void testPurgeAsksFirstAndEmptiesTheQueue() {
+        QTRY_VERIFY_WITH_TIMEOUT(select("orders"), kWaitMs);
+        QString question;
+        onNextModal([&](QWidget* dialog) {
+            auto* box = qobject_cast<QMessageBox*>(dialog);
+            question = box ? box->text() : QString();
+            if (box)
+                box->button(QMessageBox::Cancel)->click();
+        });
+        queues()->purgeQueue();
+        QVERIFY2(question.contains("orders") && question.contains("3"), qPrintable(question));
+        QCOMPARE(admin().showQueue("orders").value().stats.ready, 3u);  // cancelled: nothing happened
+
+        onNextModal([](QWidget* dialog) {
+            if (auto* box = qobject_cast<QMessageBox*>(dialog))
+                box->button(QMessageBox::Yes)->click();
+        });
+        queues()->purgeQueue();
+        QTRY_COMPARE_WITH_TIMEOUT(cell("orders", QueueTableModel::Ready), QString("0"), kWaitMs);
+        QCOMPARE(admin().showQueue("orders").value().stats.ready, 0u);
+    }
+
+    void testClientsPageListsTheConnectedApplication() {
+        QAbstractItemModel* model = m_window->clientsPage()->view()->model();
+        auto listed = [model](const QString& client) {
+            for (int row = 0; row < model->rowCount(); ++row)
+                if (model->index(row, 0).data().toString() == client)
+                    return true;
+            return false;
+        };
+        QTRY_VERIFY_WITH_TIMEOUT(listed("test application") && listed("depot console"), kWaitMs);
+    }
+
+    // Not an assertion about looks: it renders every page as a user sees it, for people and the README.
+    void testEveryPageRendersToAScreenshot() {
+        const QString dir = QStringLiteral(DEPOT_SCREENSHOT_DIR);
+        QVERIFY(QDir().mkpath(dir));
+        const char* names[] = {"overview", "queues", "clients"};
+        for (int page = 0; page < MainWindow::PageCount; ++page) {
+            m_window->showPage(MainWindow::Page(page));
+            QCoreApplication::processEvents();
+            const QImage image = m_window->grab().toImage();
+            QCOMPARE(image.size(), QSize(1280, 800));
+            const QString file = dir + "/" + names[page] + ".png";
+            QVERIFY2(image.save(file), qPrintable(file));
+        }
+        QueueDialog dialog;
+        dialog.findChild<QLineEdit*>("name")->setText("payments");
+        dialog.show();
+        QCoreApplication::processEvents();
+        QVERIFY(dialog.grab().toImage().save(dir + "/queue-dialog.png"));
+    }
+};
+
+QTEST_MAIN(TestMainWindow)
+#include "TestMainWindow.moc"

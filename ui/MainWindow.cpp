@@ -1,0 +1,168 @@
+#include "MainWindow.h"
+
+#include <QApplication>
+#include <QClipboard>
+#include <QCloseEvent>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QListWidget>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QSettings>
+#include <QStackedWidget>
+#include <QStatusBar>
+#include <QThread>
+#include <QToolButton>
+
+#include "backend/BrokerLink.h"
+#include "models/StorageStatsModel.h"
+#include "pages/ClientsPage.h"
+#include "pages/OverviewPage.h"
+#include "pages/QueuesPage.h"
+
+namespace depot::ui {
+
+MainWindow::MainWindow(ConsoleTarget target, QWidget* parent)
+    : QMainWindow(parent), m_target(std::move(target)), m_thread(new QThread(this)),
+      m_link(new BrokerLink(m_target.link)) {
+    m_link->moveToThread(m_thread);
+    connect(m_thread, &QThread::started, m_link, &BrokerLink::start);
+    connect(m_thread, &QThread::finished, m_link, &QObject::deleteLater);
+    connect(m_link, &BrokerLink::snapshotReady, this, &MainWindow::applySnapshot);
+    connect(m_link, &BrokerLink::connectionChanged, this, &MainWindow::onConnectionChanged);
+    buildPages();
+    buildMenus();
+    buildStatusBar();
+    restoreSettings();
+    m_thread->setObjectName("BrokerLink");
+    m_thread->start();
+}
+
+MainWindow::~MainWindow() { shutdownLink(); }
+
+void MainWindow::shutdownLink() {
+    if (!m_thread->isRunning())
+        return;
+    QMetaObject::invokeMethod(m_link, &BrokerLink::stop, Qt::BlockingQueuedConnection);
+    m_thread->quit();
+    m_thread->wait();
+}
+
+void MainWindow::buildPages() {
+    m_navigation = new QListWidget;
+    m_navigation->setObjectName("navigation");
+    m_navigation->setFixedWidth(160);
+    m_navigation->setFrameShape(QFrame::NoFrame);
+    m_navigation->setStyleSheet("QListWidget#navigation::item { padding: 8px 12px; }");
+    QFont navigationFont = m_navigation->font();
+    navigationFont.setPointSizeF(navigationFont.pointSizeF() * 1.15);
+    m_navigation->setFont(navigationFont);
+    m_stack = new QStackedWidget;
+    m_overview = new OverviewPage;
+    m_queues = new QueuesPage(m_link);
+    m_clients = new ClientsPage;
+    const std::pair<QString, QWidget*> pages[] = {
+        {tr("Overview"), m_overview}, {tr("Queues"), m_queues}, {tr("Clients"), m_clients}};
+    for (const auto& [title, page] : pages) {
+        m_navigation->addItem(title);
+        m_stack->addWidget(page);
+    }
+    connect(m_navigation, &QListWidget::currentRowChanged, m_stack, &QStackedWidget::setCurrentIndex);
+    connect(m_queues, &QueuesPage::message, this, [this](const QString& text) { statusBar()->showMessage(text, 8000); });
+    auto* central = new QWidget;
+    auto* layout = new QHBoxLayout(central);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->addWidget(m_navigation);
+    layout->addWidget(m_stack, 1);
+    setCentralWidget(central);
+}
+
+void MainWindow::buildMenus() {
+    QMenu* file = menuBar()->addMenu(tr("&File"));
+    file->addAction(tr("&Refresh"), QKeySequence::Refresh, m_link, &BrokerLink::pollNow);
+    file->addSeparator();
+    file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
+    QMenu* go = menuBar()->addMenu(tr("&Go"));
+    for (int page = 0; page < m_navigation->count(); ++page)
+        go->addAction(m_navigation->item(page)->text(), QKeySequence(Qt::CTRL | Qt::Key(Qt::Key_1 + page)), this,
+                      [this, page] { showPage(Page(page)); });
+    QMenu* help = menuBar()->addMenu(tr("&Help"));
+    help->addAction(tr("&About Depot"), this, &MainWindow::showAbout);
+}
+
+void MainWindow::buildStatusBar() {
+    m_mode = new QLabel(m_target.embedded ? tr("Embedded broker") : tr("Remote broker"));
+    m_endpoint = new QLabel(m_target.shownEndpoint);
+    m_endpoint->setObjectName("endpoint");
+    m_endpoint->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    auto* copy = new QToolButton;
+    copy->setText(tr("Copy"));
+    copy->setToolTip(tr("Copy the endpoint, to point an application at this broker"));
+    connect(copy, &QToolButton::clicked, this,
+            [this] { QGuiApplication::clipboard()->setText(m_target.shownEndpoint); });
+    m_risk = new QLabel;
+    m_risk->setObjectName("atRisk");
+    m_disk = new QLabel;
+    statusBar()->addPermanentWidget(m_mode);
+    statusBar()->addPermanentWidget(m_endpoint);
+    statusBar()->addPermanentWidget(copy);
+    statusBar()->addPermanentWidget(m_risk);
+    statusBar()->addPermanentWidget(m_disk);
+    const QString where = m_target.embedded ? tr("embedded, %1").arg(m_target.dataDir) : m_target.shownEndpoint;
+    setWindowTitle(tr("Depot — %1").arg(where));
+}
+
+void MainWindow::applySnapshot(const SnapshotPtr& snapshot) {
+    if (!snapshot)
+        return;
+    if (snapshot->error.empty()) {
+        const broker::BrokerStats& stats = snapshot->stats;
+        m_risk->setText(stats.unflushedMessages ? tr("At risk: %1 confirmed, not yet flushed").arg(stats.unflushedMessages)
+                                                : tr("At risk: none"));
+        m_disk->setText(tr("Log %1 on disk").arg(StorageStatsModel::formatBytes(stats.logBytesOnDisk)) +
+                        (stats.logReadOnly ? tr(" — READ-ONLY: %1").arg(QString::fromStdString(stats.logFailure))
+                                           : QString()));
+    }
+    m_overview->setSnapshot(snapshot);
+    m_queues->setSnapshot(snapshot);
+    m_clients->setSnapshot(snapshot);
+    emit snapshotApplied(snapshot);
+}
+
+void MainWindow::onConnectionChanged(bool connected, const QString& detail) {
+    if (connected)
+        statusBar()->showMessage(tr("Connected to %1").arg(detail), 5000);
+    else
+        statusBar()->showMessage(tr("Not connected: %1").arg(detail));
+}
+
+void MainWindow::showPage(Page page) { m_navigation->setCurrentRow(int(page)); }
+
+MainWindow::Page MainWindow::currentPage() const { return Page(m_stack->currentIndex()); }
+
+void MainWindow::restoreSettings() {
+    QSettings settings;
+    if (!restoreGeometry(settings.value("window/geometry").toByteArray()))
+        resize(1280, 760);
+    showPage(Page(std::clamp(settings.value("window/page", 0).toInt(), 0, int(PageCount) - 1)));
+}
+
+void MainWindow::saveSettings() const {
+    QSettings settings;
+    settings.setValue("window/geometry", saveGeometry());
+    settings.setValue("window/page", int(currentPage()));
+}
+
+void MainWindow::closeEvent(QCloseEvent* event) {
+    saveSettings();
+    QMainWindow::closeEvent(event);
+}
+
+void MainWindow::showAbout() {
+    QMessageBox::about(this, tr("About Depot"),
+                       tr("<b>Depot</b> %1<br>A local message broker and its console.<br>"
+                          "A confirmed message is never lost.")
+                           .arg(QApplication::applicationVersion()));
+}
+
+}  // namespace depot::ui

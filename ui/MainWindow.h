@@ -1,0 +1,79 @@
+#pragma once
+// MainWindow: the console. Navigation on the left, one page at a time, and a status bar that always says which
+// broker this is (embedded in this process, or a remote depotd), its endpoint (one click copies it), and what is
+// at risk right now. A BrokerLink on a worker thread polls snapshots; the GUI thread only applies them.
+#include <QMainWindow>
+
+#include <memory>
+
+#include "backend/Snapshot.h"
+#include "depot/client/ClientOptions.h"
+
+class QLabel;
+class QListWidget;
+class QStackedWidget;
+class QThread;
+
+namespace depot::ui {
+
+class BrokerLink;
+class ClientsPage;
+class OverviewPage;
+class QueuesPage;
+
+struct ConsoleTarget {
+    bool embedded = true;
+    QString dataDir;          // embedded: where the broker keeps its data
+    QString shownEndpoint;    // what applications connect to (the embedded broker's TCP endpoint, or the remote one)
+    client::ClientOptions link;  // how the console itself connects (inproc:// for the embedded broker)
+};
+
+class MainWindow : public QMainWindow {
+    Q_OBJECT
+
+public:
+    enum Page { OverviewIndex = 0, QueuesIndex, ClientsIndex, PageCount };
+
+    explicit MainWindow(ConsoleTarget target, QWidget* parent = nullptr);
+    ~MainWindow() override;  // stops the link thread before the pages go
+
+    BrokerLink* link() const { return m_link; }
+    OverviewPage* overviewPage() const { return m_overview; }
+    QueuesPage* queuesPage() const { return m_queues; }
+    ClientsPage* clientsPage() const { return m_clients; }
+    void showPage(Page page);
+    Page currentPage() const;
+    // Stops polling and closes the connection (the embedded broker can close after this). Idempotent.
+    void shutdownLink();
+
+signals:
+    void snapshotApplied(depot::ui::SnapshotPtr snapshot);
+
+protected:
+    void closeEvent(QCloseEvent* event) override;
+
+private:
+    void buildPages();
+    void buildMenus();
+    void buildStatusBar();
+    void applySnapshot(const SnapshotPtr& snapshot);
+    void onConnectionChanged(bool connected, const QString& detail);
+    void restoreSettings();
+    void saveSettings() const;
+    void showAbout();
+
+    ConsoleTarget m_target;
+    QThread* m_thread;
+    BrokerLink* m_link;
+    QListWidget* m_navigation = nullptr;
+    QStackedWidget* m_stack = nullptr;
+    OverviewPage* m_overview = nullptr;
+    QueuesPage* m_queues = nullptr;
+    ClientsPage* m_clients = nullptr;
+    QLabel* m_mode = nullptr;
+    QLabel* m_endpoint = nullptr;
+    QLabel* m_risk = nullptr;
+    QLabel* m_disk = nullptr;
+};
+
+}  // namespace depot::ui

@@ -1,0 +1,59 @@
+#pragma once
+// BrokerLink: the console's one connection to a broker (the embedded one over inproc://, or a remote depotd over
+// tcp://, with the same code). It lives on a worker thread of its own: it polls a Snapshot every second and runs
+// the operator's actions, so the GUI thread never waits on the broker. Results come back as queued signals or
+// as callbacks run on the receiver's thread.
+#include <QObject>
+#include <QString>
+
+#include <functional>
+#include <memory>
+
+#include "backend/Snapshot.h"
+#include "depot/client/ClientOptions.h"
+
+class QTimer;
+
+namespace depot::client {
+class Connection;
+class Admin;
+}  // namespace depot::client
+
+namespace depot::ui {
+
+class BrokerLink : public QObject {
+    Q_OBJECT
+
+public:
+    using Action = std::function<Status(client::Admin&)>;
+
+    // `options.endpoint` and, for inproc://, `options.zmqContext` say where the broker is.
+    explicit BrokerLink(client::ClientOptions options, int pollIntervalMs = 1000);
+    ~BrokerLink() override;
+
+    // Runs `action` on the link's thread; `done` then runs on `receiver`'s thread (not at all if the receiver is
+    // gone). Thread-safe.
+    void submit(Action action, QObject* receiver, std::function<void(const Status&)> done);
+
+public slots:
+    void start();    // connects and starts polling (call on the link's thread, e.g. from QThread::started)
+    void pollNow();
+    void stop();     // stops polling and closes the connection (on the link's thread)
+
+signals:
+    void snapshotReady(depot::ui::SnapshotPtr snapshot);
+    void connectionChanged(bool connected, const QString& detail);
+
+private:
+    Status ensureConnected();
+    void runAction(const Action& action, QObject* receiver, const std::function<void(const Status&)>& done);
+
+    client::ClientOptions m_options;
+    int m_pollIntervalMs;
+    QTimer* m_timer = nullptr;
+    std::shared_ptr<client::Connection> m_connection;
+    std::unique_ptr<client::Admin> m_admin;
+    bool m_connected = false;
+};
+
+}  // namespace depot::ui
