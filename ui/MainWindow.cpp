@@ -17,6 +17,7 @@
 #include "backend/BrokerLink.h"
 #include "models/StorageStatsModel.h"
 #include "pages/ClientsPage.h"
+#include "pages/DurabilityPage.h"
 #include "pages/OverviewPage.h"
 #include "pages/QueuesPage.h"
 
@@ -60,15 +61,20 @@ void MainWindow::buildPages() {
     m_stack = new QStackedWidget;
     m_overview = new OverviewPage;
     m_queues = new QueuesPage(m_link);
+    m_durability = new DurabilityPage(m_link);
     m_clients = new ClientsPage;
-    const std::pair<QString, QWidget*> pages[] = {
-        {tr("Overview"), m_overview}, {tr("Queues"), m_queues}, {tr("Clients"), m_clients}};
+    const std::pair<QString, QWidget*> pages[] = {{tr("Overview"), m_overview},
+                                                  {tr("Queues"), m_queues},
+                                                  {tr("Durability"), m_durability},
+                                                  {tr("Clients"), m_clients}};
     for (const auto& [title, page] : pages) {
         m_navigation->addItem(title);
         m_stack->addWidget(page);
     }
     connect(m_navigation, &QListWidget::currentRowChanged, m_stack, &QStackedWidget::setCurrentIndex);
-    connect(m_queues, &QueuesPage::message, this, [this](const QString& text) { statusBar()->showMessage(text, 8000); });
+    auto showMessage = [this](const QString& text) { statusBar()->showMessage(text, 8000); };
+    connect(m_queues, &QueuesPage::message, this, showMessage);
+    connect(m_durability, &DurabilityPage::message, this, showMessage);
     auto* central = new QWidget;
     auto* layout = new QHBoxLayout(central);
     layout->setContentsMargins(0, 0, 0, 0);
@@ -125,6 +131,7 @@ void MainWindow::applySnapshot(const SnapshotPtr& snapshot) {
     }
     m_overview->setSnapshot(snapshot);
     m_queues->setSnapshot(snapshot);
+    m_durability->setSnapshot(snapshot);
     m_clients->setSnapshot(snapshot);
     emit snapshotApplied(snapshot);
 }

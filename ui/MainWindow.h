@@ -18,6 +18,7 @@ namespace depot::ui {
 
 class BrokerLink;
 class ClientsPage;
+class DurabilityPage;
 class OverviewPage;
 class QueuesPage;
 
@@ -32,7 +33,7 @@ class MainWindow : public QMainWindow {
     Q_OBJECT
 
 public:
-    enum Page { OverviewIndex = 0, QueuesIndex, ClientsIndex, PageCount };
+    enum Page { OverviewIndex = 0, QueuesIndex, DurabilityIndex, ClientsIndex, PageCount };
 
     explicit MainWindow(ConsoleTarget target, QWidget* parent = nullptr);
     ~MainWindow() override;  // stops the link thread before the pages go
@@ -40,6 +41,7 @@ public:
     BrokerLink* link() const { return m_link; }
     OverviewPage* overviewPage() const { return m_overview; }
     QueuesPage* queuesPage() const { return m_queues; }
+    DurabilityPage* durabilityPage() const { return m_durability; }
     ClientsPage* clientsPage() const { return m_clients; }
     void showPage(Page page);
     Page currentPage() const;
@@ -69,6 +71,7 @@ private:
     QStackedWidget* m_stack = nullptr;
     OverviewPage* m_overview = nullptr;
     QueuesPage* m_queues = nullptr;
+    DurabilityPage* m_durability = nullptr;
     ClientsPage* m_clients = nullptr;
     QLabel* m_mode = nullptr;
     QLabel* m_endpoint = nullptr;

@@ -10,6 +10,7 @@
 #include <QLineEdit>
 #include <QMessageBox>
 #include <QPushButton>
+#include <QRadioButton>
 #include <QSpinBox>
 #include <QTableView>
 
@@ -24,6 +25,7 @@
 #include "editors/QueueDialog.h"
 #include "models/QueueTableModel.h"
 #include "pages/ClientsPage.h"
+#include "pages/DurabilityPage.h"
 #include "pages/OverviewPage.h"
 #include "pages/QueuesPage.h"
 #include "support/TempDir.h"
@@ -190,6 +192,24 @@ private slots:
         QCOMPARE(admin().showQueue("orders").value().stats.ready, 0u);
     }
 
+    void testDurabilityPageSwitchesAQueueToAsyncFlush() {
+        m_window->showPage(MainWindow::DurabilityIndex);
+        DurabilityPage* page = m_window->durabilityPage();
+        QTRY_VERIFY_WITH_TIMEOUT(page->selectQueue("orders"), kWaitMs);
+        auto* fsync = page->findChild<QLabel*>("fsyncFigures");
+        QVERIFY2(fsync->text().contains("p50"), qPrintable(fsync->text()));  // measured by the broker, shown here
+        page->findChild<QRadioButton*>("flushAsync")->setChecked(true);
+        page->applyFlush();
+        QTRY_VERIFY_WITH_TIMEOUT(admin().showQueue("orders").value().info.policy.flush == broker::FlushMode::Async,
+                                 kWaitMs);
+        // The broker audits the change.
+        broker::AuditQuery query;
+        bool audited = false;
+        for (const broker::AuditEntry& entry : admin().audit(query).value())
+            audited |= entry.action == "update-policy" && entry.target == "orders";
+        QVERIFY(audited);
+    }
+
     void testClientsPageListsTheConnectedApplication() {
         QAbstractItemModel* model = m_window->clientsPage()->view()->model();
         auto listed = [model](const QString& client) {
@@ -205,7 +225,7 @@ private slots:
     void testEveryPageRendersToAScreenshot() {
         const QString dir = QStringLiteral(DEPOT_SCREENSHOT_DIR);
         QVERIFY(QDir().mkpath(dir));
-        const char* names[] = {"overview", "queues", "clients"};
+        const char* names[] = {"overview", "queues", "durability", "clients"};
         for (int page = 0; page < MainWindow::PageCount; ++page) {
             m_window->showPage(MainWindow::Page(page));
             QCoreApplication::processEvents();

@@ -29,6 +29,7 @@ void BrokerLink::stop() {
     if (m_timer)
         m_timer->stop();
     m_admin.reset();
+    m_backfilled = false;
     if (m_connection)
         m_connection->close();
     m_connection.reset();
@@ -56,6 +57,7 @@ void BrokerLink::pollNow() {
             snapshot->stats = std::move(stats).value();
             snapshot->queues = std::move(queues).value();
             snapshot->sessions = std::move(sessions).value();
+            status = backfill(*snapshot);
         } else {
             status = sessions.status();
         }
@@ -68,6 +70,17 @@ void BrokerLink::pollNow() {
     if (!status)
         snapshot->error = status.message();
     emit snapshotReady(std::move(snapshot));
+}
+
+Status BrokerLink::backfill(Snapshot& snapshot) {
+    if (m_backfilled)
+        return Status::ok();
+    auto samples = m_admin->history("", snapshot.stats.at - kLiveHistoryMs, snapshot.stats.at);
+    if (!samples)
+        return samples.status();
+    snapshot.backfill = std::move(samples).value();
+    m_backfilled = true;
+    return Status::ok();
 }
 
 void BrokerLink::submit(Action action, QObject* receiver, std::function<void(const Status&)> done) {

@@ -46,6 +46,7 @@ signals:
 
 private:
     Status ensureConnected();
+    Status backfill(Snapshot& snapshot);
     void runAction(const Action& action, QObject* receiver, const std::function<void(const Status&)>& done);
 
     client::ClientOptions m_options;
@@ -54,6 +55,7 @@ private:
     std::shared_ptr<client::Connection> m_connection;
     std::unique_ptr<client::Admin> m_admin;
     bool m_connected = false;
+    bool m_backfilled = false;
 };
 
 }  // namespace depot::ui

@@ -12,10 +12,17 @@
 
 namespace depot::ui {
 
+inline constexpr broker::TimeMs kLiveHistoryMs = 5 * 60 * 1000;  // what the live charts show
+
 struct Snapshot {
     broker::BrokerStats stats;                    // stats.at: the broker's clock, milliseconds since the epoch
     std::vector<client::QueueDetails> queues;     // definitions and stats of every queue
     std::vector<client::SessionInfo> sessions;    // connected clients
+    // First snapshot of a connection only: the broker-wide per-second samples (MetricsSample::queue empty) of the
+    // last kLiveHistoryMs, oldest first, so the charts start full. Later points come from consecutive snapshots
+    // (counter and histogram differences): reading history makes the broker wait for its catalog writer, which
+    // a once-a-second poll should not impose on everyone else.
+    std::vector<broker::MetricsSample> backfill;
     std::string error;                            // non-empty: the poll failed (the rest is empty)
 };
 

@@ -1,0 +1,203 @@
+#include "pages/DurabilityPage.h"
+
+#include <QComboBox>
+#include <QGroupBox>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QPushButton>
+#include <QRadioButton>
+#include <QSortFilterProxyModel>
+#include <QTableView>
+#include <QVBoxLayout>
+
+#include "backend/BrokerLink.h"
+#include "models/QueueTableModel.h"
+#include "models/StorageStatsModel.h"
+
+namespace depot::ui {
+namespace {
+
+QString latency(uint64_t nanoseconds) { return StorageStatsModel::formatDuration(nanoseconds); }
+
+QLabel* wrapped(const QString& text = {}) {
+    auto* label = new QLabel(text);
+    label->setWordWrap(true);
+    return label;
+}
+
+}  // namespace
+
+DurabilityPage::DurabilityPage(BrokerLink* link, QWidget* parent)
+    : QWidget(parent), m_link(link), m_model(new QueueTableModel(this)), m_proxy(new QSortFilterProxyModel(this)) {
+    m_proxy->setSourceModel(m_model);
+    m_proxy->setSortRole(QueueTableModel::SortRole);
+    m_view = new QTableView;
+    m_view->setObjectName("durabilityTable");
+    m_view->setModel(m_proxy);
+    m_view->setSortingEnabled(true);
+    m_view->sortByColumn(QueueTableModel::Name, Qt::AscendingOrder);
+    m_view->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_view->setSelectionMode(QAbstractItemView::SingleSelection);
+    m_view->setWordWrap(false);
+    m_view->verticalHeader()->hide();
+    // The same queue model as the Queues page; here only what durability is about.
+    for (int column = 0; column < QueueTableModel::ColumnCount; ++column)
+        m_view->setColumnHidden(column, column != QueueTableModel::Name && column != QueueTableModel::Kind &&
+                                            column != QueueTableModel::Flush && column != QueueTableModel::Ready &&
+                                            column != QueueTableModel::Unacked);
+    m_view->horizontalHeader()->setStretchLastSection(true);
+    connect(m_model, &QAbstractItemModel::modelReset, m_view, &QTableView::resizeColumnsToContents);
+    connect(m_view->selectionModel(), &QItemSelectionModel::selectionChanged, this, &DurabilityPage::showSelected);
+
+    auto* right = new QVBoxLayout;
+    right->addWidget(buildMachineBox());
+    right->addWidget(buildEditor());
+    right->addStretch(1);
+    auto* layout = new QHBoxLayout(this);
+    layout->addWidget(m_view, 2);
+    layout->addLayout(right, 3);
+    showSelected();
+}
+
+QWidget* DurabilityPage::buildMachineBox() {
+    auto* box = new QGroupBox(tr("This machine, measured by the broker"));
+    auto* layout = new QVBoxLayout(box);
+    m_fsync = wrapped();
+    m_fsync->setObjectName("fsyncFigures");
+    m_atRisk = wrapped();
+    m_atRisk->setObjectName("atRiskFigures");
+    layout->addWidget(m_fsync);
+    layout->addWidget(m_atRisk);
+    return box;
+}
+
+QWidget* DurabilityPage::buildEditor() {
+    auto* box = new QGroupBox(tr("Flush and replication"));
+    auto* layout = new QVBoxLayout(box);
+    m_queueTitle = new QLabel;
+    QFont bold = m_queueTitle->font();
+    bold.setBold(true);
+    m_queueTitle->setFont(bold);
+    m_sync = new QRadioButton(tr("&Sync: confirm after fdatasync"));
+    m_sync->setObjectName("flushSync");
+    m_async = new QRadioButton(tr("&Async: confirm when written, fdatasync shortly after"));
+    m_async->setObjectName("flushAsync");
+    m_syncText = wrapped();
+    m_asyncText = wrapped();
+    for (QLabel* text : {m_syncText, m_asyncText})
+        text->setIndent(24);
+    m_replication = new QComboBox;
+    m_replication->addItems({tr("none"), tr("async"), tr("sync")});
+    m_replication->setEnabled(false);
+    auto* replicationText =
+        wrapped(tr("Replication to a second broker is not available yet: this broker has no replica, so a lost "
+                   "disk loses its messages whatever the flush mode."));
+    m_apply = new QPushButton(tr("A&pply to queue"));
+    m_apply->setObjectName("applyFlush");
+    connect(m_apply, &QPushButton::clicked, this, &DurabilityPage::applyFlush);
+    connect(m_sync, &QRadioButton::toggled, this, &DurabilityPage::updateTradeOffs);
+
+    auto* replicationRow = new QHBoxLayout;
+    replicationRow->addWidget(new QLabel(tr("Replication")));
+    replicationRow->addWidget(m_replication);
+    replicationRow->addStretch(1);
+    layout->addWidget(m_queueTitle);
+    layout->addWidget(m_sync);
+    layout->addWidget(m_syncText);
+    layout->addWidget(m_async);
+    layout->addWidget(m_asyncText);
+    layout->addLayout(replicationRow);
+    layout->addWidget(replicationText);
+    layout->addWidget(m_apply, 0, Qt::AlignRight);
+    return box;
+}
+
+void DurabilityPage::setSnapshot(const SnapshotPtr& snapshot) {
+    if (!snapshot || !snapshot->error.empty())
+        return;
+    m_snapshot = snapshot;
+    m_model->setSnapshot(snapshot);
+    updateTradeOffs();
+}
+
+bool DurabilityPage::selectQueue(const QString& name) {
+    for (int row = 0; row < m_proxy->rowCount(); ++row)
+        if (m_proxy->index(row, QueueTableModel::Name).data().toString() == name) {
+            m_view->selectRow(row);
+            return true;
+        }
+    return false;
+}
+
+const client::QueueDetails* DurabilityPage::selected() const {
+    const QModelIndexList rows = m_view->selectionModel()->selectedRows();
+    if (!m_snapshot || rows.isEmpty())
+        return nullptr;
+    const std::string name = m_model->queueName(m_proxy->mapToSource(rows.first()).row()).toStdString();
+    for (const client::QueueDetails& queue : m_snapshot->queues)
+        if (queue.info.name == name)
+            return &queue;
+    return nullptr;
+}
+
+void DurabilityPage::showSelected() {
+    const client::QueueDetails* queue = selected();
+    const bool editable = queue && queue->info.policy.durable;
+    for (QWidget* widget : std::initializer_list<QWidget*>{m_sync, m_async, m_apply})
+        widget->setEnabled(editable);
+    if (!queue) {
+        m_queueTitle->setText(tr("Select a queue"));
+        return;
+    }
+    const QString name = QString::fromStdString(queue->info.name);
+    m_queueTitle->setText(queue->info.policy.durable
+                              ? tr("Queue %1").arg(name)
+                              : tr("Queue %1 is transient: its messages live in memory only and never reach the "
+                                   "disk, so flushing does not apply.")
+                                    .arg(name));
+    (queue->info.policy.flush == broker::FlushMode::Sync ? m_sync : m_async)->setChecked(true);
+    updateTradeOffs();
+}
+
+void DurabilityPage::updateTradeOffs() {
+    if (!m_snapshot)
+        return;
+    const broker::BrokerStats& stats = m_snapshot->stats;
+    const LatencyHistogram& fsync = stats.fsyncLatency;
+    const QString p50 = fsync.count() ? latency(fsync.percentile(50)) : tr("not measured yet");
+    const QString p99 = fsync.count() ? latency(fsync.percentile(99)) : tr("not measured yet");
+    m_fsync->setText(tr("fdatasync of the commit log: p50 %1, p99 %2 (%3 flushes since the broker started).")
+                         .arg(p50, p99)
+                         .arg(fsync.count()));
+    m_atRisk->setText(stats.unflushedMessages
+                          ? tr("At risk right now: %1 confirmed messages of async queues are not yet on disk; a power "
+                               "loss now would lose them.")
+                                .arg(stats.unflushedMessages)
+                          : tr("At risk right now: nothing. Every confirmed message is covered by an fdatasync."));
+    m_syncText->setText(tr("Each publish waits for the fdatasync that covers it: about %1 at the median, %2 at "
+                           "the 99th percentile here, shared by every message written meanwhile. A confirmed "
+                           "message survives kill -9 and power loss.")
+                            .arg(p50, p99));
+    m_asyncText->setText(tr("Confirms without waiting, so publishing is faster; the log is flushed in the "
+                            "background. A process crash loses nothing (the page cache survives it), but a power "
+                            "loss loses what was confirmed since the last flush: %1 messages right now.")
+                             .arg(stats.unflushedMessages));
+}
+
+void DurabilityPage::applyFlush() {
+    const client::QueueDetails* queue = selected();
+    if (!queue)
+        return;
+    broker::QueuePolicy policy = queue->info.policy;
+    policy.flush = m_sync->isChecked() ? broker::FlushMode::Sync : broker::FlushMode::Async;
+    const QString text = tr("flush of '%1' set to %2")
+                             .arg(QString::fromStdString(queue->info.name), m_sync->isChecked() ? "sync" : "async");
+    m_link->submit([name = queue->info.name, policy](client::Admin& admin) {
+        return admin.updateQueue(name, policy).status();
+    }, this, [this, text](const Status& status) {
+        emit message(status ? text : tr("%1 failed: %2").arg(text, QString::fromStdString(status.message())));
+    });
+}
+
+}  // namespace depot::ui
