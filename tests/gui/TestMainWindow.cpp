@@ -9,7 +9,9 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QMessageBox>
+#include <QPlainTextEdit>
 #include <QPushButton>
+#include <QTableWidget>
 #include <QRadioButton>
 #include <QSpinBox>
 #include <QTableView>
@@ -190,6 +192,44 @@ private slots:
         queues()->purgeQueue();
         QTRY_COMPARE_WITH_TIMEOUT(cell("orders", QueueTableModel::Ready), QString("0"), kWaitMs);
         QCOMPARE(admin().showQueue("orders").value().stats.ready, 0u);
+    }
+
+    void testPublishDialogShowsWhatTheBrokerConfirmed() {
+        QTRY_VERIFY_WITH_TIMEOUT(select("orders"), kWaitMs);
+        QString outcome;
+        onNextModal([&](QWidget* dialog) {
+            dialog->findChild<QPlainTextEdit*>("body")->setPlainText("{\"order\": 42}");
+            dialog->findChild<QSpinBox*>("repeat")->setValue(5);
+            auto* shown = dialog->findChild<QLabel*>("outcome");
+            dialog->findChild<QPushButton*>("send")->click();
+            // The answer comes from the link's thread; wait for it here, inside the dialog's event loop.
+            QTRY_VERIFY_WITH_TIMEOUT(shown->text().contains("confirmed,"), kWaitMs);
+            outcome = shown->text();
+            qobject_cast<QDialog*>(dialog)->reject();
+        });
+        queues()->publishToQueue();
+        QVERIFY2(outcome.startsWith("5 confirmed, 0 duplicate, 0 nacked"), qPrintable(outcome));
+        QCOMPARE(admin().showQueue("orders").value().stats.ready, 5u);
+    }
+
+    void testPeekShowsTheHeadWithoutSideEffects() {
+        QTRY_VERIFY_WITH_TIMEOUT(select("orders"), kWaitMs);
+        int rows = -1;
+        QString body;
+        onNextModal([&](QWidget* dialog) {
+            auto* table = dialog->findChild<QTableWidget*>("peekTable");
+            QTRY_VERIFY_WITH_TIMEOUT(table->rowCount() > 0, kWaitMs);
+            rows = table->rowCount();
+            table->selectRow(0);
+            body = dialog->findChild<QPlainTextEdit*>("peekBody")->toPlainText();
+            qobject_cast<QDialog*>(dialog)->reject();
+        });
+        queues()->peekQueue();
+        QCOMPARE(rows, 5);
+        QVERIFY2(body.contains("{\"order\": 42}"), qPrintable(body));
+        const client::QueueDetails after = admin().showQueue("orders").value();
+        QCOMPARE(after.stats.ready, 5u);  // still there, still ready
+        QCOMPARE(after.stats.unacked, 0u);
     }
 
     void testDurabilityPageSwitchesAQueueToAsyncFlush() {

@@ -88,6 +88,12 @@ void BrokerLink::submit(Action action, QObject* receiver, std::function<void(con
                                      done = std::move(done)] { runAction(action, receiver, done); });
 }
 
+void BrokerLink::submitOnConnection(ConnectionAction action, QObject* receiver,
+                                    std::function<void(const Status&)> done) {
+    submit([this, action = std::move(action)](client::Admin&) { return action(m_connection); }, receiver,
+           std::move(done));
+}
+
 void BrokerLink::runAction(const Action& action, QObject* receiver, const std::function<void(const Status&)>& done) {
     Status status = ensureConnected();
     if (status)

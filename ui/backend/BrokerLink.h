@@ -26,6 +26,8 @@ class BrokerLink : public QObject {
 
 public:
     using Action = std::function<Status(client::Admin&)>;
+    // For what needs more than Admin (publishing a test message): the link's own connection.
+    using ConnectionAction = std::function<Status(const std::shared_ptr<client::Connection>&)>;
 
     // `options.endpoint` and, for inproc://, `options.zmqContext` say where the broker is.
     explicit BrokerLink(client::ClientOptions options, int pollIntervalMs = 1000);
@@ -34,6 +36,7 @@ public:
     // Runs `action` on the link's thread; `done` then runs on `receiver`'s thread (not at all if the receiver is
     // gone). Thread-safe.
     void submit(Action action, QObject* receiver, std::function<void(const Status&)> done);
+    void submitOnConnection(ConnectionAction action, QObject* receiver, std::function<void(const Status&)> done);
 
 public slots:
     void start();    // connects and starts polling (call on the link's thread, e.g. from QThread::started)

@@ -10,6 +10,8 @@
 #include <QVBoxLayout>
 
 #include "backend/BrokerLink.h"
+#include "editors/PeekDialog.h"
+#include "editors/PublishDialog.h"
 #include "editors/QueueDialog.h"
 #include "models/QueueTableModel.h"
 
@@ -32,12 +34,18 @@ QueuesPage::QueuesPage(BrokerLink* link, QWidget* parent)
     create->setObjectName("newQueue");
     create->setShortcut(QKeySequence::New);
     m_edit = new QPushButton(tr("&Edit policy…"));
+    m_publish = new QPushButton(tr("P&ublish…"));
+    m_publish->setObjectName("publishToQueue");
+    m_peek = new QPushButton(tr("Pee&k…"));
+    m_peek->setObjectName("peekQueue");
     m_purge = new QPushButton(tr("&Purge…"));
     m_delete = new QPushButton(tr("&Delete…"));
     m_delete->setObjectName("deleteQueue");
     m_purge->setObjectName("purgeQueue");
     connect(create, &QPushButton::clicked, this, &QueuesPage::newQueue);
     connect(m_edit, &QPushButton::clicked, this, &QueuesPage::editQueue);
+    connect(m_publish, &QPushButton::clicked, this, &QueuesPage::publishToQueue);
+    connect(m_peek, &QPushButton::clicked, this, &QueuesPage::peekQueue);
     connect(m_purge, &QPushButton::clicked, this, &QueuesPage::purgeQueue);
     connect(m_delete, &QPushButton::clicked, this, &QueuesPage::deleteQueue);
 
@@ -62,6 +70,8 @@ QueuesPage::QueuesPage(BrokerLink* link, QWidget* parent)
     bar->addWidget(m_filter, 1);
     bar->addWidget(create);
     bar->addWidget(m_edit);
+    bar->addWidget(m_publish);
+    bar->addWidget(m_peek);
     bar->addWidget(m_purge);
     bar->addWidget(m_delete);
     auto* layout = new QVBoxLayout(this);
@@ -97,7 +107,7 @@ const client::QueueDetails* QueuesPage::selectedDetails() const {
 
 void QueuesPage::updateActions() {
     const bool selected = !selectedQueue().isEmpty();
-    for (QPushButton* button : {m_edit, m_purge, m_delete})
+    for (QPushButton* button : {m_edit, m_publish, m_peek, m_purge, m_delete})
         button->setEnabled(selected);
 }
 
@@ -134,6 +144,24 @@ void QueuesPage::editQueue() {
     run(tr("policy of '%1' updated").arg(QString::fromStdString(spec->name)), [spec = *spec](client::Admin& admin) {
         return admin.updateQueue(spec.name, spec.policy).status();
     });
+}
+
+void QueuesPage::publishToQueue() {
+    const QString queue = selectedQueue();
+    if (queue.isEmpty())
+        return;
+    PublishDialog dialog(m_link, queue, this);
+    connect(&dialog, &PublishDialog::sent, this,
+            [this, queue](const QString& outcome) { emit message(tr("%1: %2").arg(queue, outcome.section('\n', 0, 0))); });
+    dialog.exec();
+}
+
+void QueuesPage::peekQueue() {
+    const QString queue = selectedQueue();
+    if (queue.isEmpty())
+        return;
+    PeekDialog dialog(m_link, queue, this);
+    dialog.exec();
 }
 
 void QueuesPage::purgeQueue() {

@@ -30,6 +30,8 @@ public slots:
     void newQueue();
     void editQueue();
     void purgeQueue();
+    void publishToQueue();
+    void peekQueue();
     void deleteQueue();
 
 signals:
@@ -48,6 +50,8 @@ private:
     QTableView* m_view;
     QLineEdit* m_filter;
     QPushButton* m_edit;
+    QPushButton* m_publish;
+    QPushButton* m_peek;
     QPushButton* m_purge;
     QPushButton* m_delete;
 };
