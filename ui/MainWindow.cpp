@@ -15,6 +15,7 @@
 #include <QToolButton>
 
 #include "backend/BrokerLink.h"
+#include "depot/client/Admin.h"
 #include "models/StorageStatsModel.h"
 #include "pages/ClientsPage.h"
 #include "pages/DurabilityPage.h"
@@ -61,6 +62,21 @@ void MainWindow::buildPages() {
     m_stack = new QStackedWidget;
     m_overview = new OverviewPage;
     m_queues = new QueuesPage(m_link);
+    m_overview->setHistoryProvider([this](qint64 from, qint64 to, OverviewPage::HistoryCallback done) {
+        auto samples = std::make_shared<std::vector<broker::MetricsSample>>();
+        m_link->submit(
+            [samples, from, to](client::Admin& admin) {
+                auto history = admin.history("", from, to);
+                if (history)
+                    *samples = std::move(history).value();
+                return history.status();
+            },
+            m_overview,
+            [samples, done = std::move(done)](const Status& status) {
+                if (status)
+                    done(std::move(*samples));
+            });
+    });
     m_durability = new DurabilityPage(m_link);
     m_clients = new ClientsPage;
     const std::pair<QString, QWidget*> pages[] = {{tr("Overview"), m_overview},

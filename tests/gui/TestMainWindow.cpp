@@ -1,10 +1,11 @@
 // The console's main window against a real embedded broker on a temporary directory (offscreen): the operator's
 // paths through it — create a queue through the dialog (a bad name is refused as it is typed), edit its policy
 // and see the broker apply it, watch counts move as an application publishes over TCP, purge with a
-// confirmation — and a screenshot of every page at 1280×800 for the README.
+// confirmation — and a screenshot of every page at 1366×768 for the README.
 #include <QtTest>
 
 #include <QApplication>
+#include <QComboBox>
 #include <QDialogButtonBox>
 #include <QLabel>
 #include <QLineEdit>
@@ -16,11 +17,14 @@
 #include <QSpinBox>
 #include <QTableView>
 
+#include <algorithm>
 #include <functional>
 #include <memory>
 
 #include "MainWindow.h"
+#include "backend/BrokerLink.h"
 #include "backend/EmbeddedBroker.h"
+#include "charts/TimeSeriesChart.h"
 #include "depot/client/Admin.h"
 #include "depot/client/Connection.h"
 #include "depot/client/Producer.h"
@@ -38,6 +42,7 @@ using namespace depot::ui;
 namespace {
 
 constexpr int kWaitMs = 15000;  // the machine is shared
+constexpr QSize kScreenshotSize(1366, 768);
 
 // Runs `act` on the next modal dialog (QDialog::exec blocks the test until the dialog closes).
 void onNextModal(std::function<void(QWidget*)> act) {
@@ -91,6 +96,11 @@ private:
     }
 
     client::Admin admin() { return client::Admin(m_app); }
+
+    // Reads the broker's history through the console's own link, as the application does.
+    static bool hasPointAbove(const QList<QPointF>& points, double value) {
+        return std::any_of(points.begin(), points.end(), [value](const QPointF& p) { return p.y() > value; });
+    }
 
 private slots:
     void initTestCase() {
@@ -160,6 +170,41 @@ private slots:
         }
         QTRY_COMPARE_WITH_TIMEOUT(cell("orders", QueueTableModel::Ready), QString("3"), kWaitMs);
         QTRY_COMPARE_WITH_TIMEOUT(m_window->overviewPage()->tileValue("Published"), QString("3"), kWaitMs);
+    }
+
+    void testOverviewChartsThePublishRate() {
+        OverviewPage* overview = m_window->overviewPage();
+        QCOMPARE(overview->range(), OverviewPage::Live);
+        QTRY_VERIFY_WITH_TIMEOUT(hasPointAbove(overview->series(MetricsSeries::PublishRate), 0), kWaitMs);
+        QVERIFY(!overview->series(MetricsSeries::Backlog).isEmpty());
+        QVERIFY(overview->chart(OverviewPage::PublishChart)->yMax() >= 1);
+        QVERIFY(overview->chart(OverviewPage::PublishChart)->subtitle().contains("live"));
+    }
+
+    void testOverviewShowsTheBrokersHistoryAndGoesBackToLive() {
+        OverviewPage* overview = m_window->overviewPage();
+        auto* range = overview->findChild<QComboBox*>("historyRange");
+        QVERIFY(range);
+        // The broker samples its metrics every second; the page asks for them up to its latest snapshot.
+        auto sampledBeforeLatestSnapshot = [&] {
+            auto samples = admin().history("", 0, overview->liveSeries().latestAt());
+            return samples.isOk() && !samples->empty();
+        };
+        QTRY_VERIFY_WITH_TIMEOUT(sampledBeforeLatestSnapshot(), kWaitMs);
+        range->setCurrentIndex(OverviewPage::LastHour);
+        QCOMPARE(overview->range(), OverviewPage::LastHour);
+        QTRY_VERIFY_WITH_TIMEOUT(!overview->series(MetricsSeries::Backlog).isEmpty(), kWaitMs);
+        QVERIFY(overview->chart(OverviewPage::DepthChart)->subtitle().contains("history"));
+        const qint64 now = QDateTime::currentMSecsSinceEpoch();
+        for (const QPointF& point : overview->series(MetricsSeries::Backlog))
+            QVERIFY(point.x() > double(now - 2 * 3600 * 1000) && point.x() < double(now + 3600 * 1000));
+        range->setCurrentIndex(OverviewPage::LastDay);  // asked an hour at a time, drawn once all have come
+        QTRY_VERIFY_WITH_TIMEOUT(overview->chart(OverviewPage::DepthChart)->subtitle().contains("24 hours"), kWaitMs);
+        QVERIFY(!overview->series(MetricsSeries::Backlog).isEmpty());
+        range->setCurrentIndex(OverviewPage::Live);
+        QCOMPARE(overview->range(), OverviewPage::Live);
+        QVERIFY(hasPointAbove(overview->series(MetricsSeries::PublishRate), 0));  // live points were kept
+        QVERIFY(overview->chart(OverviewPage::PublishChart)->subtitle().contains("live"));
     }
 
     void testEditedPolicyIsAppliedByTheBroker() {
@@ -245,7 +290,8 @@ private slots:
         // The broker audits the change.
         broker::AuditQuery query;
         bool audited = false;
-        for (const broker::AuditEntry& entry : admin().audit(query).value())
+        const std::vector<broker::AuditEntry> entries = admin().audit(query).value();
+        for (const broker::AuditEntry& entry : entries)
             audited |= entry.action == "update-policy" && entry.target == "orders";
         QVERIFY(audited);
     }
@@ -266,11 +312,12 @@ private slots:
         const QString dir = QStringLiteral(DEPOT_SCREENSHOT_DIR);
         QVERIFY(QDir().mkpath(dir));
         const char* names[] = {"overview", "queues", "durability", "clients"};
+        m_window->resize(kScreenshotSize);  // a small laptop screen, maximised: the smallest the pages must suit
         for (int page = 0; page < MainWindow::PageCount; ++page) {
             m_window->showPage(MainWindow::Page(page));
             QCoreApplication::processEvents();
             const QImage image = m_window->grab().toImage();
-            QCOMPARE(image.size(), QSize(1280, 800));
+            QCOMPARE(image.size(), kScreenshotSize);
             const QString file = dir + "/" + names[page] + ".png";
             QVERIFY2(image.save(file), qPrintable(file));
         }
