@@ -10,8 +10,9 @@ BENCH_ARGS ?=
 .DEFAULT_GOAL := run
 .PHONY: run test test-slow test-all build deps bench clean
 
+# The console with its embedded broker; without a display, depot says so and runs depotd on the same data.
 run: build
-	exec $(BUILD_DIR)/app/depotd --data "$(DATA_DIR)"
+	exec $(BUILD_DIR)/app/depot --data "$(DATA_DIR)"
 
 # The default suite: everything except soak tests labelled `slow`.
 test: build

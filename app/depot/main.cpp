@@ -22,19 +22,23 @@
 
 namespace {
 
+const QString kDefaultListen = QStringLiteral("tcp://127.0.0.1:7420");
+
 bool haveDisplay() {
     return qEnvironmentVariableIsSet("DISPLAY") || qEnvironmentVariableIsSet("WAYLAND_DISPLAY") ||
            qEnvironmentVariableIsSet("QT_QPA_PLATFORM");
 }
 
-// No display: become depotd on the same data directory (execv, so signals and the exit code are depotd's).
-int runHeadless(const char* self, const QString& dataDir) {
+// No display: become depotd on the same data directory and endpoint (execv, so signals and the exit code are
+// depotd's).
+int runHeadless(const char* self, const QString& dataDir, const QString& listen) {
     const QString depotd = QFileInfo(QString::fromLocal8Bit(self)).absoluteDir().filePath("depotd");
     std::fprintf(stderr, "depot: no display (DISPLAY and WAYLAND_DISPLAY are unset): starting the headless broker "
                          "%s instead\n", qPrintable(depotd));
-    const QByteArray program = depotd.toLocal8Bit(), data = dataDir.toLocal8Bit();
+    const QByteArray program = depotd.toLocal8Bit(), data = dataDir.toLocal8Bit(), endpoint = listen.toLocal8Bit();
     char* argv[] = {const_cast<char*>(program.constData()), const_cast<char*>("--data"),
-                    const_cast<char*>(data.constData()), nullptr};
+                    const_cast<char*>(data.constData()), const_cast<char*>("--listen"),
+                    const_cast<char*>(endpoint.constData()), nullptr};
     execv(argv[0], argv);
     std::perror("depot: cannot start depotd");
     return 1;
@@ -74,11 +78,14 @@ int main(int argc, char** argv) {
     QCoreApplication::setApplicationName("depot");
     QCoreApplication::setApplicationVersion(QString::fromStdString(depot::buildInfo().depotVersion));
     if (!haveDisplay()) {
-        QString dataDir = defaultDataDir();
-        for (int i = 1; i + 1 < argc; ++i)
+        QString dataDir = defaultDataDir(), listen = kDefaultListen;
+        for (int i = 1; i + 1 < argc; ++i) {
             if (QByteArray(argv[i]) == "--data")
                 dataDir = QString::fromLocal8Bit(argv[i + 1]);
-        return runHeadless(argv[0], dataDir);
+            else if (QByteArray(argv[i]) == "--listen")
+                listen = QString::fromLocal8Bit(argv[i + 1]);
+        }
+        return runHeadless(argv[0], dataDir, listen);
     }
     QApplication app(argc, argv);
     quitOnStopSignals(app);
@@ -87,8 +94,8 @@ int main(int argc, char** argv) {
     parser.addHelpOption();
     parser.addVersionOption();
     parser.addOption({"data", "Where the embedded broker keeps its data.", "DIR", defaultDataDir()});
-    parser.addOption({"listen", "TCP endpoint of the embedded broker for applications.", "ENDPOINT",
-                      "tcp://127.0.0.1:7420"});
+    parser.addOption(
+        {"listen", "TCP endpoint of the embedded broker for applications.", "ENDPOINT", kDefaultListen});
     parser.addOption({"connect", "Manage a remote depotd instead of hosting the broker.", "ENDPOINT"});
     parser.process(app);
 
