@@ -7,7 +7,9 @@
 #include <QLabel>
 #include <QListWidget>
 #include <QMenuBar>
+#include <QInputDialog>
 #include <QMessageBox>
+#include <QProcess>
 #include <QSettings>
 #include <QStackedWidget>
 #include <QStatusBar>
@@ -101,6 +103,8 @@ void MainWindow::buildPages() {
 
 void MainWindow::buildMenus() {
     QMenu* file = menuBar()->addMenu(tr("&File"));
+    file->addAction(tr("&Connect to a broker…"), QKeySequence(Qt::CTRL | Qt::Key_O), this,
+                    &MainWindow::connectToBroker);
     file->addAction(tr("&Refresh"), QKeySequence::Refresh, m_link, &BrokerLink::pollNow);
     file->addSeparator();
     file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
@@ -125,9 +129,15 @@ void MainWindow::buildStatusBar() {
     m_risk = new QLabel;
     m_risk->setObjectName("atRisk");
     m_disk = new QLabel;
+    m_flush = new QLabel;
+    m_flush->setToolTip(tr("Sync: confirmed after fdatasync. Async: confirmed when written (see Durability)"));
+    auto* replication = new QLabel(tr("Replication: none"));
+    replication->setToolTip(tr("This broker has no replica: its messages are as safe as this machine's disk"));
     statusBar()->addPermanentWidget(m_mode);
     statusBar()->addPermanentWidget(m_endpoint);
     statusBar()->addPermanentWidget(copy);
+    statusBar()->addPermanentWidget(m_flush);
+    statusBar()->addPermanentWidget(replication);
     statusBar()->addPermanentWidget(m_risk);
     statusBar()->addPermanentWidget(m_disk);
     const QString where = m_target.embedded ? tr("embedded, %1").arg(m_target.dataDir) : m_target.shownEndpoint;
@@ -141,6 +151,11 @@ void MainWindow::applySnapshot(const SnapshotPtr& snapshot) {
         const broker::BrokerStats& stats = snapshot->stats;
         m_risk->setText(stats.unflushedMessages ? tr("At risk: %1 confirmed, not yet flushed").arg(stats.unflushedMessages)
                                                 : tr("At risk: none"));
+        size_t async = 0;
+        for (const client::QueueDetails& queue : snapshot->queues)
+            async += queue.info.policy.durable && queue.info.policy.flush == broker::FlushMode::Async;
+        m_flush->setText(async ? tr("Flush: %1 of %2 queues async").arg(async).arg(snapshot->queues.size())
+                               : tr("Flush: sync"));
         m_disk->setText(tr("Log %1 on disk").arg(StorageStatsModel::formatBytes(stats.logBytesOnDisk)) +
                         (stats.logReadOnly ? tr(" — READ-ONLY: %1").arg(QString::fromStdString(stats.logFailure))
                                            : QString()));
@@ -179,6 +194,20 @@ void MainWindow::saveSettings() const {
 void MainWindow::closeEvent(QCloseEvent* event) {
     saveSettings();
     QMainWindow::closeEvent(event);
+}
+
+// Another broker opens in a window (and process) of its own, as `depot --connect ENDPOINT`: this window keeps
+// its broker, which may be the embedded one that applications are using.
+void MainWindow::connectToBroker() {
+    bool ok = false;
+    const QString endpoint = QInputDialog::getText(this, tr("Connect to a broker"),
+                                                   tr("Endpoint of a running depotd (e.g. tcp://127.0.0.1:7420):"),
+                                                   QLineEdit::Normal, QStringLiteral("tcp://127.0.0.1:7420"), &ok)
+                                 .trimmed();
+    if (!ok || endpoint.isEmpty())
+        return;
+    if (!QProcess::startDetached(QCoreApplication::applicationFilePath(), {"--connect", endpoint}))
+        QMessageBox::warning(this, tr("Depot"), tr("Could not start a console for %1.").arg(endpoint));
 }
 
 void MainWindow::showAbout() {

@@ -63,6 +63,7 @@ private:
     void restoreSettings();
     void saveSettings() const;
     void showAbout();
+    void connectToBroker();
 
     ConsoleTarget m_target;
     QThread* m_thread;
@@ -75,6 +76,7 @@ private:
     ClientsPage* m_clients = nullptr;
     QLabel* m_mode = nullptr;
     QLabel* m_endpoint = nullptr;
+    QLabel* m_flush = nullptr;
     QLabel* m_risk = nullptr;
     QLabel* m_disk = nullptr;
 };
