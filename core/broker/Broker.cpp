@@ -211,6 +211,10 @@ Result<std::shared_ptr<RequeueJob>> Broker::requeue(RequeueRequest request) {
     return std::shared_ptr<RequeueJob>(*job);
 }
 
+Result<QueueStats> Broker::queueStats(const std::string& queue) {
+    DEPOT_CALL(m_impl->core->queueStats(queue));
+}
+
 BrokerStats Broker::stats() {
     if (!m_impl) return {};
     Result<BrokerStats> stats = m_impl->loop->call([&] { return Result<BrokerStats>(m_impl->core->stats()); });

@@ -85,8 +85,9 @@ void BrokerCore::runTimers(bool force) {
 
 TimeMs BrokerCore::nextTimerDue() const {
     TimeMs due = std::min(m_nextSweep, m_nextSample);
-    for (const auto& [id, queue] : m_queues)
-        if (!queue->delayed.empty()) due = std::min(due, queue->delayed.begin()->first);
+    for (uint32_t id : m_queuesWithDelayed)
+        if (const Queue* queue = queueById(id); queue && !queue->delayed.empty())
+            due = std::min(due, queue->delayed.begin()->first);
     return due;
 }
 

@@ -10,6 +10,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <set>
 #include <memory>
 #include <optional>
 #include <string>
@@ -70,6 +71,7 @@ public:
                     std::function<void(RequeueItem)> done);
 
     BrokerStats stats() const;
+    Result<QueueStats> queueStats(const std::string& name) const;
     // `done` runs once everything written so far and everything staged in this round is durable (a sync is
     // requested for the round's append).
     void whenAllDurable(std::function<void(const Status&)> done);
@@ -129,6 +131,7 @@ private:
     Queue* findQueue(const std::string& name);
     const Queue* findQueue(const std::string& name) const;
     Queue* queueById(uint32_t id);
+    const Queue* queueById(uint32_t id) const;
     Result<Queue*> ensureDeadLetterQueue(Queue& queue);
 
     // Publishing (BrokerCorePublish.cpp).
@@ -163,6 +166,7 @@ private:
     void returnToQueue(Queue& queue, const Entry& entry);
     void checkAckTimeouts(TimeMs now);
     void promoteDue(TimeMs now);
+    void holdUntil(Queue& queue, TimeMs due, const Entry& entry);  // into queue.delayed, and remembered for the timers
     void sweepExpired(Queue& queue, TimeMs now);
     Consumer* findConsumer(uint64_t id);
 
@@ -198,6 +202,7 @@ private:
     LogStager m_stager;
 
     std::map<uint32_t, std::unique_ptr<Queue>> m_queues;
+    std::set<uint32_t> m_queuesWithDelayed;  // may hold queues whose delayed map has since emptied, or deleted ids
     std::unordered_map<std::string, uint32_t> m_queueIds;
     std::map<std::string, ExchangeSpec> m_exchanges;
     std::vector<Binding> m_bindings;

@@ -47,7 +47,7 @@ void BrokerCore::deadLetter(Queue& queue, const Entry& entry, DeathReason reason
     if (!dlq || !*dlq || !record) {
         // Nowhere to put it (a dead-letter queue itself, or the DLQ cannot be created): it stays, and waits.
         if (!error.empty()) queue.lastErrors[entry.sequence] = error;
-        queue.delayed.emplace(now() + queue.info.policy.backoff.back().count(), entry);
+        holdUntil(queue, now() + queue.info.policy.backoff.back().count(), entry);
         return;
     }
     Queue& target = **dlq;

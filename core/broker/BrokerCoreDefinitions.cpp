@@ -35,6 +35,11 @@ Queue* BrokerCore::queueById(uint32_t id) {
     return it == m_queues.end() ? nullptr : it->second.get();
 }
 
+const Queue* BrokerCore::queueById(uint32_t id) const {
+    auto it = m_queues.find(id);
+    return it == m_queues.end() ? nullptr : it->second.get();
+}
+
 void BrokerCore::audit(const Actor& actor, std::string action, std::string target, std::string detail,
                        uint64_t count, const Status& status) {
     AuditEntry entry{now(), actor.name, std::move(action), std::move(target), std::move(detail), count, status.isOk()};

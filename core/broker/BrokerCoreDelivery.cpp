@@ -138,7 +138,7 @@ void BrokerCore::retryOrDeadLetter(Queue& queue, Entry entry, const std::string&
         m_stager.endGroup(false, noop);
     }
     if (delay == 0) return returnToQueue(queue, entry);
-    queue.delayed.emplace(due, entry);  // a per-key queue keeps the key blocked until the retry is delivered
+    holdUntil(queue, due, entry);  // a per-key queue keeps the key blocked until the retry is delivered
 }
 
 void BrokerCore::dispatch(Queue& queue) {
@@ -219,8 +219,20 @@ void BrokerCore::checkAckTimeouts(TimeMs at) {
     }
 }
 
+void BrokerCore::holdUntil(Queue& queue, TimeMs due, const Entry& entry) {
+    queue.delayed.emplace(due, entry);
+    m_queuesWithDelayed.insert(queue.info.id);
+}
+
 void BrokerCore::promoteDue(TimeMs at) {
-    for (auto& [id, queue] : m_queues) {
+    // Only queues that had something delayed: a loop round must not cost O(all queues) (there may be 10,000s).
+    for (auto it = m_queuesWithDelayed.begin(); it != m_queuesWithDelayed.end();) {
+        Queue* queue = queueById(*it);
+        if (!queue || queue->delayed.empty()) {
+            it = m_queuesWithDelayed.erase(it);
+            continue;
+        }
+        ++it;
         while (!queue->delayed.empty() && queue->delayed.begin()->first <= at) {
             Entry entry = queue->delayed.begin()->second;
             queue->delayed.erase(queue->delayed.begin());

@@ -181,7 +181,7 @@ void BrokerCore::insertEntry(Queue& queue, Entry entry, TimeMs dueAt) {
     if (entry.expiresAt) ++queue.expiring;
     queue.bytes += entry.size;
     if (dueAt > now()) {
-        queue.delayed.emplace(dueAt, entry);
+        holdUntil(queue, dueAt, entry);
     } else {
         queue.ready.pushBack(entry);
         markDirty(queue);

@@ -54,6 +54,12 @@ QueueStats BrokerCore::queueStats(const Queue& queue) const {
     return stats;
 }
 
+Result<QueueStats> BrokerCore::queueStats(const std::string& name) const {
+    const Queue* queue = findQueue(name);
+    if (!queue) return Status::notFound("no queue \"" + name + "\"");
+    return queueStats(*queue);
+}
+
 BrokerStats BrokerCore::stats() const {
     BrokerStats stats;
     stats.at = now();

@@ -4,6 +4,8 @@
 
 #include <deque>
 #include <map>
+#include <string_view>
+#include <unordered_map>
 
 #include "protocol/JsonReader.h"
 
@@ -48,11 +50,18 @@ Outcome statusOr(const Status& status) {
     return Json::object();
 }
 
-Json queueJson(const broker::QueueInfo& info, const broker::BrokerStats& stats) {
+Json queueJson(const broker::QueueInfo& info, const broker::QueueStats* stats) {
     Json queue = protocol::queueInfoToJson(info);
-    for (const auto& s : stats.queues)
-        if (s.name == info.name) queue["stats"] = protocol::queueStatsToJson(s);
+    if (stats) queue["stats"] = protocol::queueStatsToJson(*stats);
     return queue;
+}
+
+// Each queue's stats by name: queue.list joins two lists of every queue (10,000s with a console open).
+std::unordered_map<std::string_view, const broker::QueueStats*> statsByName(const broker::BrokerStats& stats) {
+    std::unordered_map<std::string_view, const broker::QueueStats*> index;
+    index.reserve(stats.queues.size());
+    for (const auto& s : stats.queues) index.emplace(s.name, &s);
+    return index;
 }
 
 bool isDestructive(const std::string& op) {
@@ -85,8 +94,12 @@ Outcome runQueueOp(broker::Broker& broker, const std::string& op, const Json& re
         auto queues = broker.listQueues();
         if (!queues) return errorOf(queues.status());
         broker::BrokerStats stats = broker.stats();
+        auto byName = statsByName(stats);
         Json list = Json::array();
-        for (const auto& info : *queues) list.push_back(queueJson(info, stats));
+        for (const auto& info : *queues) {
+            auto it = byName.find(info.name);
+            list.push_back(queueJson(info, it == byName.end() ? nullptr : it->second));
+        }
         return Json{{"queues", std::move(list)}};
     }
     if (!r.ok()) return invalid(r.status());
@@ -103,15 +116,19 @@ Outcome runQueueOp(broker::Broker& broker, const std::string& op, const Json& re
         auto info = op == "queue.declare" ? broker.declareQueue(spec, actor)
                                           : broker.updateQueuePolicy(name, spec.policy, actor);
         if (!info) return errorOf(info.status());
-        return Json{{"queue", queueJson(*info, broker.stats())}};
+        auto stats = broker.queueStats(info->name);
+        return Json{{"queue", queueJson(*info, stats ? &*stats : nullptr)}};
     }
     if (op == "queue.delete") return statusOr(broker.deleteQueue(name, actor));
     if (op == "queue.purge") return resultOr(broker.purgeQueue(name, actor), [](uint64_t n) { return Json{{"purged", n}}; });
     // queue.show
     auto queues = broker.listQueues();
     if (!queues) return errorOf(queues.status());
-    for (const auto& info : *queues)
-        if (info.name == name) return Json{{"queue", queueJson(info, broker.stats())}};
+    for (const auto& info : *queues) {
+        if (info.name != name) continue;
+        auto stats = broker.queueStats(name);
+        return Json{{"queue", queueJson(info, stats ? &*stats : nullptr)}};
+    }
     return AdminError{"not-found", "queue '" + name + "' does not exist"};
 }
 

@@ -162,6 +162,8 @@ public:
     Result<std::shared_ptr<RequeueJob>> requeue(RequeueRequest request);
 
     BrokerStats stats();
+    // One queue's stats (stats() builds every queue's: with thousands of queues, ask for the one you need).
+    Result<QueueStats> queueStats(const std::string& queue);
     Result<std::vector<TraceEvent>> trace(const TraceQuery& query);
     Result<std::vector<AuditEntry>> audit(const AuditQuery& query = {});
     Result<std::vector<MetricsSample>> history(const std::string& queue, TimeMs from, TimeMs to);
