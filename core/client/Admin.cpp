@@ -288,8 +288,8 @@ Status Admin::cancelRequeue(uint64_t job) {
     return invokeStatus(m_connection->core(), "requeue.cancel", {{"job", job}});
 }
 
-Result<broker::BrokerStats> Admin::stats() {
-    Result<Json> reply = invoke(m_connection->core(), "stats", Json::object());
+Result<broker::BrokerStats> Admin::stats(bool withQueues) {
+    Result<Json> reply = invoke(m_connection->core(), "stats", Json{{"queues", withQueues}});
     if (!reply)
         return reply.status();
     Result<broker::BrokerStats> stats = protocol::statsFromJson(*reply);

@@ -195,7 +195,14 @@ Outcome runMessageOp(broker::Broker& broker, const std::string& op, const Json& 
 
 Outcome runObservabilityOp(broker::Broker& broker, const std::string& op, const Json& request) {
     JsonReader r(request);
-    if (op == "stats") return protocol::statsToJson(broker.stats());
+    if (op == "stats") {
+        bool queues = true;  // false: totals only (a console gets each queue's stats from queue.list already)
+        r.boolean("queues", queues);
+        if (!r.ok()) return invalid(r.status());
+        broker::BrokerStats stats = broker.stats();
+        if (!queues) stats.queues.clear();
+        return protocol::statsToJson(stats);
+    }
     if (op == "trace") {
         broker::TraceQuery query;
         r.string("messageId", query.messageId);

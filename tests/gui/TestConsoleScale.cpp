@@ -102,6 +102,18 @@ private slots:
         qInfo("with %d queues and %d messages: poll %.1f ms (link thread), apply + repaint %.1f ms (GUI thread), "
               "sort by ready %.1f ms",
               2 * kQueues, kMessages, pollMs, applyMs, sortMs);
+        // Where a poll's time goes: each admin call of it, over TCP from here.
+        clock.restart();
+        QVERIFY(admin.stats().isOk());
+        const double statsMs = clock.nsecsElapsed() / 1e6;
+        clock.restart();
+        QVERIFY(admin.listQueues().isOk());
+        const double listMs = clock.nsecsElapsed() / 1e6;
+        clock.restart();
+        QVERIFY(admin.call("stats").isOk());
+        const double rawStatsMs = clock.nsecsElapsed() / 1e6;
+        qInfo("admin calls: stats %.1f ms (of which the reply without decoding %.1f ms), queue.list %.1f ms", statsMs,
+              rawStatsMs, listMs);
         window.shutdownLink();
         connection->close();
         QVERIFY(broker->close().isOk());

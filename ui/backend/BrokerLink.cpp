@@ -1,5 +1,6 @@
 #include "backend/BrokerLink.h"
 
+#include <QElapsedTimer>
 #include <QPointer>
 #include <QTimer>
 
@@ -47,10 +48,12 @@ Status BrokerLink::ensureConnected() {
 }
 
 void BrokerLink::pollNow() {
+    QElapsedTimer clock;
+    clock.start();
     auto snapshot = std::make_shared<Snapshot>();
     Status status = ensureConnected();
     if (status) {
-        auto stats = m_admin->stats();
+        auto stats = m_admin->stats(/*withQueues=*/false);  // listQueues() brings each queue's stats
         auto queues = stats ? m_admin->listQueues() : Result<std::vector<client::QueueDetails>>(stats.status());
         auto sessions = queues ? m_admin->sessions() : Result<std::vector<client::SessionInfo>>(queues.status());
         if (sessions) {
@@ -70,6 +73,10 @@ void BrokerLink::pollNow() {
     if (!status)
         snapshot->error = status.message();
     emit snapshotReady(std::move(snapshot));
+    // Polls are answered on the broker's thread: when one grows slow (tens of thousands of queues), ask less often,
+    // at most once per twice the time a poll took, so the console leaves the broker most of its time.
+    if (m_timer)
+        m_timer->setInterval(std::max<qint64>(m_pollIntervalMs, 2 * clock.elapsed()));
 }
 
 Status BrokerLink::backfill(Snapshot& snapshot) {

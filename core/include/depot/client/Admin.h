@@ -90,7 +90,8 @@ public:
     Status cancelRequeue(uint64_t job);
 
     // Latency histograms are rebuilt from the buckets on the wire: percentiles within the histogram's 12.5 %.
-    Result<broker::BrokerStats> stats();
+    // withQueues false: BrokerStats::queues is left empty (cheaper with many queues; listQueues() has them too).
+    Result<broker::BrokerStats> stats(bool withQueues = true);
     Result<std::vector<broker::TraceEvent>> trace(const broker::TraceQuery& query);
     Result<std::vector<broker::AuditEntry>> audit(const broker::AuditQuery& query = {});
     Result<std::vector<broker::MetricsSample>> history(const std::string& queue, broker::TimeMs from,
