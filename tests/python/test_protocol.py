@@ -336,6 +336,16 @@ class TestPythonClient(unittest.TestCase):
 
     # -- admin
 
+    def testStatsWithoutQueuesHasTotalsOnly(self):
+        session = self.connect()
+        self.declare(session, "py.stats")
+        full = session.admin("stats")
+        self.assertIn("py.stats", [q["name"] for q in full["queues"]])
+        totals = session.admin("stats", queues=False)
+        self.assertEqual(totals["queues"], [])
+        self.assertIn("published", totals["totals"])
+        self.assertError("invalid", session.admin, "stats", queues="no")
+
     def testAdminErrors(self):
         session = self.connect(role="producer")
         self.assertError("invalid", session.admin, "queue.declare", name=" hidden", kind="normal", policy={})
