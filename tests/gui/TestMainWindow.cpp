@@ -28,6 +28,8 @@
 #include "depot/client/Admin.h"
 #include "depot/client/Connection.h"
 #include "depot/client/Producer.h"
+#include "editors/PeekDialog.h"
+#include "editors/PublishDialog.h"
 #include "editors/QueueDialog.h"
 #include "models/QueueTableModel.h"
 #include "pages/ClientsPage.h"
@@ -326,6 +328,15 @@ private slots:
         dialog.show();
         QCoreApplication::processEvents();
         QVERIFY(dialog.grab().toImage().save(dir + "/queue-dialog.png"));
+        PublishDialog publish(m_window->link(), "orders");
+        publish.show();
+        QCoreApplication::processEvents();
+        QVERIFY(publish.grab().toImage().save(dir + "/publish-dialog.png"));
+        PeekDialog peek(m_window->link(), "orders");
+        peek.show();
+        QTRY_VERIFY_WITH_TIMEOUT(peek.table()->rowCount() > 0, kWaitMs);
+        peek.table()->selectRow(0);
+        QVERIFY(peek.grab().toImage().save(dir + "/peek-dialog.png"));
     }
 };
 
