@@ -227,8 +227,7 @@ private:
     LatencyHistogram m_confirmLatency;
     LatencyHistogram m_deliverLatency;
     LatencyHistogram m_secondConfirm;  // last second only, for the history
-    uint64_t m_lastFsyncCount = 0;
-    LatencyHistogram m_lastFsync;
+    LatencyHistogram m_lastFsync;  // the log's cumulative fsync histogram at the last sample
     TimeMs m_nextSample = 0;
     TimeMs m_nextSweep = 0;
     TimeMs m_nextReclaim = 0;

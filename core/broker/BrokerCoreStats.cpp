@@ -95,8 +95,15 @@ void BrokerCore::sampleMetrics(TimeMs at) {
     total.unflushed = now.unflushedMessages;
     total.confirmP50Us = micros(m_secondConfirm.percentile(50));
     total.confirmP99Us = micros(m_secondConfirm.percentile(99));
-    total.fsyncP50Us = micros(now.fsyncLatency.percentile(50));
-    total.fsyncP99Us = micros(now.fsyncLatency.percentile(99));
+    // The log's histogram is cumulative: this second's fsyncs are the difference, bucket by bucket.
+    LatencyHistogram secondFsync;
+    for (int bucket = 0; bucket < LatencyHistogram::kBucketCount; ++bucket) {
+        const uint64_t before = m_lastFsync.bucketCount(bucket), after = now.fsyncLatency.bucketCount(bucket);
+        if (after > before) secondFsync.recordBucket(bucket, after - before);
+    }
+    m_lastFsync = now.fsyncLatency;
+    total.fsyncP50Us = micros(secondFsync.percentile(50));
+    total.fsyncP99Us = micros(secondFsync.percentile(99));
     for (const QueueStats& queue : now.queues) {
         MetricsSample sample;
         sample.at = at;

@@ -145,6 +145,7 @@ private slots:
     void testLatencyHistogramsCountConfirmsAndFirstDeliveries();
     void testHistoryHasBrokerWideAndPerQueueSamples();
     void testHistorySurvivesRestart();
+    void testHistoryLatenciesCoverOnlyTheirSecond();
     // Audit.
     void testOperatorActionsAreAudited_data();
     void testOperatorActionsAreAudited();
@@ -510,6 +511,24 @@ void TestObservability::testLatencyHistogramsCountConfirmsAndFirstDeliveries() {
     QCOMPARE(stats.confirmLatency.count(), stats.totals.confirmed);
     QCOMPARE(stats.deliverLatency.count(), uint64_t(4));  // a, b, c, d; b's redelivery is not a first one
     QVERIFY(stats.confirmLatency.max() > 0);
+}
+
+// A second without publishes has no confirm or fsync latency in the history: the percentiles are of that second,
+// not of everything since the broker started.
+void TestObservability::testHistoryLatenciesCoverOnlyTheirSecond() {
+    BrokerHarness h;
+    h.declare("q");
+    QVERIFY(h.publish("q", "one").outcome == PublishOutcome::Confirmed);
+    h.advance(std::chrono::seconds(1));
+    h.advance(std::chrono::seconds(1));
+    auto samples = h.broker().history("", 0, INT64_MAX);
+    QVERIFY(samples.isOk());
+    QCOMPARE(samples->size(), size_t(2));
+    QVERIFY((*samples)[0].fsyncP50Us > 0);
+    QVERIFY((*samples)[0].confirmP50Us > 0);
+    QCOMPARE((*samples)[1].fsyncP50Us, uint64_t(0));
+    QCOMPARE((*samples)[1].fsyncP99Us, uint64_t(0));
+    QCOMPARE((*samples)[1].confirmP50Us, uint64_t(0));
 }
 
 void TestObservability::testHistoryHasBrokerWideAndPerQueueSamples() {
