@@ -85,6 +85,7 @@ void readLog(JsonReader& r, broker::BrokerStats& out) {
     r.integer("segments", out.logSegments);
     r.boolean("readOnly", out.logReadOnly);
     r.string("failure", out.logFailure);
+    r.integer("asyncFlushIntervalMs", out.asyncFlushIntervalMs);
 }
 
 void readLatencies(JsonReader& r, broker::BrokerStats& out) {
@@ -173,7 +174,8 @@ Json statsToJson(const broker::BrokerStats& s) {
               {"bytesOnDisk", s.logBytesOnDisk},
               {"segments", s.logSegments},
               {"readOnly", s.logReadOnly},
-              {"failure", s.logFailure}}},
+              {"failure", s.logFailure},
+              {"asyncFlushIntervalMs", s.asyncFlushIntervalMs}}},
             {"traceDropped", s.traceDropped},
             {"latency",
              {{"confirm", latencyToJson(s.confirmLatency)},

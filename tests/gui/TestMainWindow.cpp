@@ -285,6 +285,8 @@ private slots:
         QTRY_VERIFY_WITH_TIMEOUT(page->selectQueue("orders"), kWaitMs);
         auto* fsync = page->findChild<QLabel*>("fsyncFigures");
         QVERIFY2(fsync->text().contains("p50"), qPrintable(fsync->text()));  // measured by the broker, shown here
+        auto* risk = page->findChild<QLabel*>("atRiskFigures");
+        QVERIFY2(risk->text().contains("loss window of async flush is 100 ms"), qPrintable(risk->text()));
         page->findChild<QRadioButton*>("flushAsync")->setChecked(true);
         page->applyFlush();
         QTRY_VERIFY_WITH_TIMEOUT(admin().showQueue("orders").value().info.policy.flush == broker::FlushMode::Async,

@@ -99,6 +99,7 @@ BrokerStats unusualStats() {
     stats.logSegments = 9;
     stats.logReadOnly = true;
     stats.logFailure = "fdatasync failed";
+    stats.asyncFlushIntervalMs = 250;
     stats.traceDropped = 10;
     stats.confirmLatency = histogramOf({900, 250'000, 251'000, 3'000'000});
     stats.deliverLatency = histogramOf({1});

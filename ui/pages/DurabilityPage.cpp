@@ -170,18 +170,24 @@ void DurabilityPage::updateTradeOffs() {
     m_fsync->setText(tr("fdatasync of the commit log: p50 %1, p99 %2 (%3 flushes since the broker started).")
                          .arg(p50, p99)
                          .arg(fsync.count()));
+    const QString window = tr("%1 ms").arg(stats.asyncFlushIntervalMs);
     m_atRisk->setText(stats.unflushedMessages
                           ? tr("At risk right now: %1 confirmed messages of async queues are not yet on disk; a power "
-                               "loss now would lose them.")
+                               "loss now would lose them. The loss window of async flush is %2.")
                                 .arg(stats.unflushedMessages)
-                          : tr("At risk right now: nothing. Every confirmed message is covered by an fdatasync."));
+                                .arg(window)
+                          : tr("At risk right now: nothing. Every confirmed message is covered by an fdatasync. The "
+                               "loss window of async flush is %1.")
+                                .arg(window));
     m_syncText->setText(tr("Each publish waits for the fdatasync that covers it: about %1 at the median, %2 at "
                            "the 99th percentile here, shared by every message written meanwhile. A confirmed "
                            "message survives kill -9 and power loss.")
                             .arg(p50, p99));
     m_asyncText->setText(tr("Confirms without waiting, so publishing is faster; the log is flushed in the "
-                            "background. A process crash loses nothing (the page cache survives it), but a power "
-                            "loss loses what was confirmed since the last flush: %1 messages right now.")
+                            "background at least every %1. A process crash loses nothing (the page cache "
+                            "survives it), but a power loss loses what was confirmed since the last flush: up to %1 "
+                            "of publishes, %2 messages right now.")
+                             .arg(tr("%1 ms").arg(stats.asyncFlushIntervalMs))
                              .arg(stats.unflushedMessages));
 }
 
