@@ -8,10 +8,14 @@
 #include <string>
 #include <vector>
 
+#include "ModelTestSupport.h"
 #include "backend/Snapshot.h"
 #include "models/ClientsModel.h"
 
 using depot::broker::TimeMs;
+using depot::test::cell;
+using depot::test::failedPoll;
+using depot::test::kReport;
 using depot::client::SessionConsumerInfo;
 using depot::client::SessionInfo;
 using depot::ui::ClientsModel;
@@ -21,7 +25,6 @@ using depot::ui::SnapshotPtr;
 namespace {
 
 constexpr TimeMs kStart = 1'700'000'000'000;
-constexpr auto kReport = QAbstractItemModelTester::FailureReportingMode::QtTest;
 
 SessionInfo makeSession(uint64_t id, const std::string& client = "worker") {
     SessionInfo session;
@@ -49,16 +52,6 @@ SnapshotPtr makeSnapshot(TimeMs at, std::vector<SessionInfo> sessions) {
     snapshot->stats.at = at;
     snapshot->sessions = std::move(sessions);
     return snapshot;
-}
-
-SnapshotPtr failedPoll() {
-    auto snapshot = std::make_shared<Snapshot>();
-    snapshot->error = "unavailable: broker did not answer";
-    return snapshot;
-}
-
-QString cell(const QAbstractItemModel& model, int row, int column) {
-    return model.index(row, column).data().toString();
 }
 
 }  // namespace

@@ -7,11 +7,15 @@
 #include <string>
 #include <vector>
 
+#include "ModelTestSupport.h"
 #include "backend/Snapshot.h"
 #include "models/QueueTableModel.h"
 
 using depot::broker::Millis;
 using depot::broker::TimeMs;
+using depot::test::cell;
+using depot::test::failedPoll;
+using depot::test::kReport;
 using depot::client::QueueDetails;
 using depot::ui::QueueTableModel;
 using depot::ui::Snapshot;
@@ -20,7 +24,6 @@ using depot::ui::SnapshotPtr;
 namespace {
 
 constexpr TimeMs kStart = 1'700'000'000'000;
-constexpr auto kReport = QAbstractItemModelTester::FailureReportingMode::QtTest;
 
 QueueDetails makeQueue(const std::string& name, uint64_t ready = 0) {
     QueueDetails queue;
@@ -46,20 +49,10 @@ SnapshotPtr namedQueues(TimeMs at, const std::vector<std::string>& names) {
     return makeSnapshot(at, std::move(queues));
 }
 
-SnapshotPtr failedPoll() {
-    auto snapshot = std::make_shared<Snapshot>();
-    snapshot->error = "unavailable: broker did not answer";
-    return snapshot;
-}
-
 QueueDetails withCounters(QueueDetails queue, uint64_t published, uint64_t acked) {
     queue.stats.counters.published = published;
     queue.stats.counters.acked = acked;
     return queue;
-}
-
-QString cell(const QAbstractItemModel& model, int row, int column) {
-    return model.index(row, column).data().toString();
 }
 
 QVariant sortValue(const QAbstractItemModel& model, int row, int column) {

@@ -28,6 +28,16 @@ struct Snapshot {
 
 using SnapshotPtr = std::shared_ptr<const Snapshot>;
 
+// The queue of that name in the snapshot; null when it has none (or no snapshot yet).
+inline const client::QueueDetails* findQueue(const SnapshotPtr& snapshot, const std::string& name) {
+    if (!snapshot || name.empty())
+        return nullptr;
+    for (const client::QueueDetails& queue : snapshot->queues)
+        if (queue.info.name == name)
+            return &queue;
+    return nullptr;
+}
+
 }  // namespace depot::ui
 
 Q_DECLARE_METATYPE(depot::ui::SnapshotPtr)

@@ -134,11 +134,7 @@ const client::QueueDetails* DurabilityPage::selected() const {
     const QModelIndexList rows = m_view->selectionModel()->selectedRows();
     if (!m_snapshot || rows.isEmpty())
         return nullptr;
-    const std::string name = m_model->queueName(m_proxy->mapToSource(rows.first()).row()).toStdString();
-    for (const client::QueueDetails& queue : m_snapshot->queues)
-        if (queue.info.name == name)
-            return &queue;
-    return nullptr;
+    return findQueue(m_snapshot, m_model->queueName(m_proxy->mapToSource(rows.first()).row()).toStdString());
 }
 
 void DurabilityPage::showSelected() {

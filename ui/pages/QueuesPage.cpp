@@ -96,13 +96,7 @@ QString QueuesPage::selectedQueue() const {
 }
 
 const client::QueueDetails* QueuesPage::selectedDetails() const {
-    const std::string name = selectedQueue().toStdString();
-    if (!m_snapshot || name.empty())
-        return nullptr;
-    for (const client::QueueDetails& queue : m_snapshot->queues)
-        if (queue.info.name == name)
-            return &queue;
-    return nullptr;
+    return findQueue(m_snapshot, selectedQueue().toStdString());
 }
 
 void QueuesPage::updateActions() {
