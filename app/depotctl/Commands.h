@@ -15,7 +15,7 @@ std::vector<CommandSpec> dlqCommands();          // dlq list|show|delete|purge
 std::vector<CommandSpec> dlqRequeueCommands();   // dlq requeue
 std::vector<CommandSpec> dlqTransferCommands();  // dlq export|import
 std::vector<CommandSpec> statsCommands();        // stats
-std::vector<CommandSpec> infoCommands();         // trace, stats (statsCommands()), sessions, tx commit|rollback
+std::vector<CommandSpec> infoCommands();         // trace, sessions, broker show|set, tx commit|rollback
 
 // Every command, in the order help lists them.
 const std::vector<CommandSpec>& allCommands();

@@ -1,4 +1,4 @@
-// trace, sessions, tx commit|rollback
+// trace, sessions, broker show|set, tx commit|rollback
 #include <cstdio>
 
 #include "Commands.h"
@@ -73,6 +73,50 @@ int sessions(Context& context, const Arguments&) {
     return kExitOk;
 }
 
+std::string settingsText(const depot::broker::BrokerSettings& settings) {
+    return "default flush: " + std::string(toString(settings.defaultFlush)) +
+           " (queues declared without --flush)\nasync flush interval: " +
+           std::to_string(settings.asyncFlushInterval.count()) +
+           " ms (the most an async queue's confirmed messages wait for fdatasync)\n";
+}
+
+int brokerShow(Context& context, const Arguments&) {
+    if (context.json())
+        return context.printCall("broker.settings");
+    Result<Admin*> admin = context.admin();
+    if (!admin)
+        return context.fail(admin.status());
+    Result<depot::broker::BrokerSettings> settings = (*admin)->settings();
+    if (!settings)
+        return context.fail(settings.status());
+    printText(settingsText(*settings));
+    return kExitOk;
+}
+
+int brokerSet(Context& context, const Arguments& args) {
+    std::optional<std::string> flush = args.choice("--default-flush", {"sync", "async"});
+    std::optional<depot::broker::Millis> interval = args.duration("--async-flush-interval");
+    if (!flush && !interval)
+        throw UsageError("broker set needs --default-flush or --async-flush-interval");
+    Result<Admin*> admin = context.admin();
+    if (!admin)
+        return context.fail(admin.status());
+    Result<depot::broker::BrokerSettings> settings = (*admin)->settings();
+    if (!settings)
+        return context.fail(settings.status());
+    if (flush)
+        settings->defaultFlush = *depot::broker::flushModeFromString(*flush);
+    if (interval)
+        settings->asyncFlushInterval = *interval;
+    Result<depot::broker::BrokerSettings> applied = (*admin)->configure(*settings);
+    if (!applied)
+        return context.fail(applied.status());
+    if (context.json())
+        return context.printCall("broker.settings");
+    printText(settingsText(*applied));
+    return kExitOk;
+}
+
 int endTransaction(Context& context, const Arguments& args, bool commit) {
     const std::string& transaction = args.positionals[0];
     Result<depot::client::Producer*> producer = context.producer();
@@ -115,6 +159,16 @@ std::vector<CommandSpec> infoCommands() {
          1,
          trace},
         {"sessions", "", "connected clients and their consumers", "", {}, 0, 0, sessions},
+        {"broker show", "", "the broker-wide settings: default flush, async flush interval", "", {}, 0, 0, brokerShow},
+        {"broker set",
+         "",
+         "change broker-wide settings at runtime (audited; kept across restarts)",
+         "",
+         {{"--default-flush", "sync|async", "flush mode of queues declared without one (existing queues keep theirs)"},
+          {"--async-flush-interval", "DURATION", "how often async queues are synced, 1ms..60s (e.g. 100ms)"}},
+         0,
+         0,
+         brokerSet},
         {"tx commit",
          "TX",
          "commit a transaction: its half messages become visible",

@@ -25,7 +25,7 @@ std::vector<OptionSpec> policyOptions(bool withDurability) {
         options.push_back({"--transient", "", "messages live in memory only: lost when the broker stops"});
     }
     std::vector<OptionSpec> rest = {
-        {"--flush", "sync|async", "sync: confirm after fdatasync (default); async: after write, synced periodically"},
+        {"--flush", "sync|async", "sync: confirm after fdatasync; async: after write, synced periodically (default: the broker's default flush)"},
         {"--max-attempts", "N", "deliveries before dead-lettering (max-attempts); 0 = unlimited; default 5"},
         {"--backoff", "LIST", "retry delays, the last repeats; default 1s,5s,15s,30s"},
         {"--ack-timeout", "D", "redeliver a delivery unacked this long; 0s = never; default 60s"},
@@ -90,6 +90,7 @@ int reportDeclared(Context& context, const Result<depot::broker::QueueInfo>& dec
 
 int queueDeclare(Context& context, const Arguments& args) {
     depot::broker::QueueSpec spec{args.positionals[0], policyFrom(args, QueuePolicy{}), QueueKind::Normal};
+    spec.brokerFlush = !args.has("--flush");  // the broker's default flush (depotctl broker set --default-flush)
     Result<Admin*> admin = context.admin();
     if (!admin)
         return context.fail(admin.status());

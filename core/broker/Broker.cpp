@@ -129,6 +129,12 @@ Status Broker::unbind(const Binding& binding, const Actor& actor) {
 Result<std::vector<Binding>> Broker::listBindings() {
     DEPOT_CALL(Result<std::vector<Binding>>(m_impl->core->listBindings()));
 }
+Result<BrokerSettings> Broker::settings() {
+    DEPOT_CALL(Result<BrokerSettings>(m_impl->core->settings()));
+}
+Result<BrokerSettings> Broker::configure(const BrokerSettings& settings, const Actor& actor) {
+    DEPOT_CALL(m_impl->core->configure(settings, actor));
+}
 
 void Broker::publish(PublishRequest request, ConfirmHandler handler) {
     auto refuse = [](ConfirmHandler& h, const std::string& id) {

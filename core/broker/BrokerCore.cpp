@@ -29,6 +29,7 @@ uint64_t BrokerCore::steadyNs() {
 }
 
 Status BrokerCore::recover() {
+    DEPOT_RETURN_IF_ERROR(loadSettings());
     DEPOT_RETURN_IF_ERROR(loadDefinitions());
     DEPOT_RETURN_IF_ERROR(replayLog());
     m_durableOffset = m_log->durableOffset();

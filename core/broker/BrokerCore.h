@@ -25,6 +25,8 @@
 
 namespace depot::broker {
 
+// "flush sync -> async; max-attempts 5 -> 3" (what the audit records for a policy update), "no change".
+std::string describePolicyChange(const QueuePolicy& from, const QueuePolicy& to);
 // The index entry for a message stored at `offset` (or kept in memory under `sequence`).
 Entry entryFor(const MessageRecord& record, uint64_t offset, uint64_t sequence, bool inMemory);
 
@@ -34,7 +36,7 @@ public:
                std::unique_ptr<catalog::Catalog> catalog);
     ~BrokerCore();
 
-    // Loads definitions and rebuilds every queue from the log.
+    // Loads settings and definitions and rebuilds every queue from the log.
     Status recover();
 
     // Definitions.
@@ -49,6 +51,8 @@ public:
     Status bind(const Binding& binding, const Actor& actor);
     Status unbind(const Binding& binding, const Actor& actor);
     std::vector<Binding> listBindings() const { return m_bindings; }
+    const BrokerSettings& settings() const { return m_settings; }
+    Result<BrokerSettings> configure(const BrokerSettings& settings, const Actor& actor);
 
     // Publishing.
     void publish(PublishRequest request, ConfirmHandler handler);
@@ -180,6 +184,7 @@ private:
 
     // Recovery (BrokerCoreRecovery.cpp).
     Status loadDefinitions();
+    Status loadSettings();
     Status replayLog();
 
     // Observability (BrokerCoreStats.cpp).
@@ -200,6 +205,7 @@ private:
     std::unique_ptr<storage::CommitLog> m_log;
     std::unique_ptr<catalog::Catalog> m_catalog;
     LogStager m_stager;
+    BrokerSettings m_settings;
 
     std::map<uint32_t, std::unique_ptr<Queue>> m_queues;
     std::set<uint32_t> m_queuesWithDelayed;  // may hold queues whose delayed map has since emptied, or deleted ids

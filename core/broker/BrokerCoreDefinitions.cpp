@@ -47,7 +47,9 @@ void BrokerCore::audit(const Actor& actor, std::string action, std::string targe
     m_catalog->appendAudit(std::move(entry));
 }
 
-Result<QueueInfo> BrokerCore::declareQueue(const QueueSpec& spec, const Actor& actor) {
+Result<QueueInfo> BrokerCore::declareQueue(const QueueSpec& asked, const Actor& actor) {
+    QueueSpec spec = asked;
+    if (spec.brokerFlush) spec.policy.flush = m_settings.defaultFlush;
     DEPOT_RETURN_IF_ERROR(validateName("queue", spec.name));
     DEPOT_RETURN_IF_ERROR(validatePolicy(spec.policy));
     std::string deadLetterName = resolvedDeadLetterName(spec);
@@ -99,6 +101,7 @@ Result<QueueInfo> BrokerCore::updateQueuePolicy(const std::string& name, const Q
     if (policy.durable != queue->info.policy.durable)
         return Status::invalidArgument("queue \"" + name + "\": durability cannot change (delete and redeclare)");
     QueueInfo info = queue->info;
+    const std::string change = describePolicyChange(info.policy, policy);
     info.policy = policy;
     info.deadLetterQueue = resolvedDeadLetterName({name, policy, info.kind});
     if (info.deadLetterQueue == name)
@@ -108,7 +111,7 @@ Result<QueueInfo> BrokerCore::updateQueuePolicy(const std::string& name, const Q
     queue->ready.setPerKey(policy.ordering == Ordering::PerKey);
     queue->deadLetterId = 0;
     auto dlq = ensureDeadLetterQueue(*queue);
-    audit(actor, "update-policy", name, "", 0, dlq.status());
+    audit(actor, "update-policy", name, change, 0, dlq.status());
     markDirty(*queue);
     return queue->info;
 }

@@ -79,7 +79,8 @@ BrokerStats BrokerCore::stats() const {
     stats.logSegments = log.segmentCount;
     stats.logReadOnly = log.readOnly;
     stats.logFailure = log.failure;
-    stats.asyncFlushIntervalMs = uint64_t(m_options.asyncFlushInterval.count());
+    stats.asyncFlushIntervalMs = uint64_t(m_settings.asyncFlushInterval.count());
+    stats.defaultFlush = m_settings.defaultFlush;
     stats.traceDropped = m_catalog->droppedTrace();
     stats.confirmLatency = m_confirmLatency;
     stats.deliverLatency = m_deliverLatency;

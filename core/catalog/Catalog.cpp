@@ -185,6 +185,37 @@ Status Catalog::upsertExchange(const ExchangeSpec& exchange) {
                    broker::toString(exchange.type), exchange.alternateQueue);
 }
 
+Result<std::map<std::string, std::string>> Catalog::loadSettings() {
+    std::lock_guard lock(m_impl->dbMutex);
+    Result<SqliteStatement> statement = m_impl->db.prepare("SELECT key, value FROM settings", "load settings");
+    if (!statement)
+        return statement.status();
+    std::map<std::string, std::string> settings;
+    for (;;) {
+        Result<bool> row = statement->step();
+        if (!row)
+            return row.status();
+        if (!*row)
+            return settings;
+        settings[statement->textAt(0)] = statement->textAt(1);
+    }
+}
+
+Status Catalog::putSettings(const std::map<std::string, std::string>& settings) {
+    std::lock_guard lock(m_impl->dbMutex);
+    SqliteDb& db = m_impl->db;
+    const std::string what = "store broker settings in the catalog";
+    Result<SqliteTransaction> transaction = SqliteTransaction::begin(db, what);
+    if (!transaction)
+        return transaction.status();
+    for (const auto& [key, value] : settings)
+        DEPOT_RETURN_IF_ERROR(runOnce(db,
+                                      "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE "
+                                      "SET value = excluded.value",
+                                      what, key, value));
+    return transaction->commit();
+}
+
 Status Catalog::deleteExchange(const std::string& name) {
     std::lock_guard lock(m_impl->dbMutex);
     SqliteDb& db = m_impl->db;

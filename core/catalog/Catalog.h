@@ -7,6 +7,7 @@
 // never waits on SQLite; trace events are dropped (and counted) when the writer falls behind, audit entries
 // and metrics are not. Queries use their own connection and may run on any thread.
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -32,7 +33,7 @@ public:
     Catalog(const Catalog&) = delete;
     Catalog& operator=(const Catalog&) = delete;
 
-    static constexpr int kSchemaVersion = 2;
+    static constexpr int kSchemaVersion = 3;
 
     // Definitions. Queue ids come from the catalog and are never reused.
     Result<std::vector<broker::QueueInfo>> loadQueues();
@@ -45,6 +46,9 @@ public:
     Status deleteExchange(const std::string& name);                // and its bindings
     Status insertBinding(const broker::Binding& binding);          // an existing identical binding is OK
     Status deleteBinding(const broker::Binding& binding);          // NotFound if absent
+    // Broker settings as key → text; the broker owns their meaning. Durable when the call returns.
+    Result<std::map<std::string, std::string>> loadSettings();
+    Status putSettings(const std::map<std::string, std::string>& settings);  // all or none
 
     // Queued writes.
     bool appendTrace(broker::TraceEvent event);  // false: dropped, the writer is too far behind

@@ -98,6 +98,13 @@ CREATE INDEX metrics_at ON metrics (at);
     {2, R"sql(
 CREATE INDEX trace_queue_sequence ON trace (queue, sequence);
 )sql"},
+    // Broker-wide settings an operator changes at runtime (default flush, async flush interval).
+    {3, R"sql(
+CREATE TABLE settings (
+    key TEXT NOT NULL PRIMARY KEY,
+    value TEXT NOT NULL
+);
+)sql"},
 };
 
 static_assert(std::size(kMigrations) > 0 && kMigrations[std::size(kMigrations) - 1].version == Catalog::kSchemaVersion,

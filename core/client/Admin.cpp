@@ -133,6 +133,8 @@ Result<std::string> Admin::call(const std::string& op, const std::string& argsJs
 Result<broker::QueueInfo> Admin::declareQueue(const broker::QueueSpec& spec) {
     Json args = {
         {"name", spec.name}, {"kind", broker::toString(spec.kind)}, {"policy", protocol::policyToJson(spec.policy)}};
+    if (spec.brokerFlush)
+        args["policy"].erase("flush");  // the broker gives the queue its default flush
     return queueFrom("queue.declare", invoke(m_connection->core(), "queue.declare", std::move(args)));
 }
 
@@ -286,6 +288,34 @@ Result<RequeueStatus> Admin::requeueStatus(uint64_t job) {
 
 Status Admin::cancelRequeue(uint64_t job) {
     return invokeStatus(m_connection->core(), "requeue.cancel", {{"job", job}});
+}
+
+namespace {
+
+Result<broker::BrokerSettings> settingsFrom(const Result<Json>& reply) {
+    if (!reply)
+        return reply.status();
+    broker::BrokerSettings settings;
+    JsonReader r(*reply);
+    int64_t intervalMs = 0;
+    r.enumeration("defaultFlush", broker::flushModeFromString, settings.defaultFlush, JsonReader::Required);
+    r.integer("asyncFlushIntervalMs", intervalMs, JsonReader::Required);
+    if (!r.ok())
+        return unreadable("broker.settings", r.status());
+    settings.asyncFlushInterval = broker::Millis(intervalMs);
+    return settings;
+}
+
+}  // namespace
+
+Result<broker::BrokerSettings> Admin::settings() {
+    return settingsFrom(invoke(m_connection->core(), "broker.settings", Json::object()));
+}
+
+Result<broker::BrokerSettings> Admin::configure(const broker::BrokerSettings& settings) {
+    Json args = {{"defaultFlush", broker::toString(settings.defaultFlush)},
+                 {"asyncFlushIntervalMs", settings.asyncFlushInterval.count()}};
+    return settingsFrom(invoke(m_connection->core(), "broker.configure", std::move(args)));
 }
 
 Result<broker::BrokerStats> Admin::stats(bool withQueues) {

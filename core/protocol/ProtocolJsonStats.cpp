@@ -86,6 +86,7 @@ void readLog(JsonReader& r, broker::BrokerStats& out) {
     r.boolean("readOnly", out.logReadOnly);
     r.string("failure", out.logFailure);
     r.integer("asyncFlushIntervalMs", out.asyncFlushIntervalMs);
+    r.enumeration("defaultFlush", broker::flushModeFromString, out.defaultFlush);
 }
 
 void readLatencies(JsonReader& r, broker::BrokerStats& out) {
@@ -175,7 +176,8 @@ Json statsToJson(const broker::BrokerStats& s) {
               {"segments", s.logSegments},
               {"readOnly", s.logReadOnly},
               {"failure", s.logFailure},
-              {"asyncFlushIntervalMs", s.asyncFlushIntervalMs}}},
+              {"asyncFlushIntervalMs", s.asyncFlushIntervalMs},
+              {"defaultFlush", broker::toString(s.defaultFlush)}}},
             {"traceDropped", s.traceDropped},
             {"latency",
              {{"confirm", latencyToJson(s.confirmLatency)},

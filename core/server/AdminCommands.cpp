@@ -67,7 +67,7 @@ std::unordered_map<std::string_view, const broker::QueueStats*> statsByName(cons
 bool isDestructive(const std::string& op) {
     static const char* const kOps[] = {"queue.delete",        "queue.purge",   "exchange.delete", "binding.remove",
                                        "message.delete",      "requeue.start", "requeue.cancel",
-                                       "message.dead-letter"};
+                                       "message.dead-letter", "broker.configure"};
     for (const char* name : kOps)
         if (op == name) return true;
     return false;
@@ -110,6 +110,10 @@ Outcome runQueueOp(broker::Broker& broker, const std::string& op, const Json& re
             auto parsed = protocol::policyFromJson(*policy);
             if (!parsed) return invalid(parsed.status());
             spec.policy = *parsed;
+            // A declare that does not choose a flush mode gets the broker's default (broker.configure).
+            spec.brokerFlush = !policy->is_object() || !policy->contains("flush");
+        } else {
+            spec.brokerFlush = true;
         }
         r.enumeration("kind", broker::queueKindFromString, spec.kind);
         if (!r.ok()) return invalid(r.status());
@@ -130,6 +134,26 @@ Outcome runQueueOp(broker::Broker& broker, const std::string& op, const Json& re
         return Json{{"queue", queueJson(info, stats ? &*stats : nullptr)}};
     }
     return AdminError{"not-found", "queue '" + name + "' does not exist"};
+}
+
+Json settingsJson(const broker::BrokerSettings& settings) {
+    return {{"defaultFlush", broker::toString(settings.defaultFlush)},
+            {"asyncFlushIntervalMs", settings.asyncFlushInterval.count()}};
+}
+
+// broker.settings, broker.configure: absent arguments keep their current value.
+Outcome runBrokerOp(broker::Broker& broker, const std::string& op, const Json& request, const broker::Actor& actor) {
+    auto current = broker.settings();
+    if (!current) return errorOf(current.status());
+    broker::BrokerSettings settings = *current;
+    if (op == "broker.settings") return settingsJson(settings);
+    JsonReader r(request);
+    int64_t intervalMs = settings.asyncFlushInterval.count();
+    r.enumeration("defaultFlush", broker::flushModeFromString, settings.defaultFlush);
+    r.integer("asyncFlushIntervalMs", intervalMs);
+    if (!r.ok()) return invalid(r.status());
+    settings.asyncFlushInterval = broker::Millis(intervalMs);
+    return resultOr(broker.configure(settings, actor), settingsJson);
 }
 
 Outcome runExchangeOp(broker::Broker& broker, const std::string& op, const Json& request,
@@ -322,6 +346,7 @@ Outcome AdminCommands::run(const Json& request, const AdminContext& context) {
         return runExchangeOp(m_broker, name, request, context.actor);
     if (name == "message.browse" || name == "message.delete" || name == "message.dead-letter")
         return runMessageOp(m_broker, name, request, context.actor);
+    if (name == "broker.settings" || name == "broker.configure") return runBrokerOp(m_broker, name, request, context.actor);
     if (name == "requeue.start" || name == "requeue.status" || name == "requeue.cancel")
         return runRequeueOp(name, request, context.actor);
     if (name == "stats" || name == "trace" || name == "audit" || name == "history") {

@@ -245,6 +245,14 @@ Status CommitLog::flush() {
     return waitDurable(target);
 }
 
+void CommitLog::setAsyncFlushInterval(std::chrono::milliseconds interval) {
+    {
+        std::lock_guard lock(m_impl->mutex);  // the flusher reads it under this lock
+        m_impl->options.asyncFlushInterval = interval;
+    }
+    m_impl->flusherWake.notify_one();
+}
+
 void CommitLog::setDurableListener(DurableListener listener) {
     std::lock_guard lock(m_impl->listenerMutex);  // waits for a call in progress
     m_impl->listener = std::move(listener);

@@ -300,6 +300,46 @@ private slots:
         QVERIFY(audited);
     }
 
+    // The broker-wide defaults: applied at runtime, audited, and offered to the next new queue.
+    void testDurabilityPageChangesTheBrokerDefaults() {
+        m_window->showPage(MainWindow::DurabilityIndex);
+        DurabilityPage* page = m_window->durabilityPage();
+        auto* flush = page->findChild<QComboBox*>("defaultFlush");
+        auto* interval = page->findChild<QSpinBox*>("asyncFlushInterval");
+        auto* apply = page->findChild<QPushButton*>("applyDefaults");
+        QVERIFY(flush && interval && apply);
+        QTRY_COMPARE_WITH_TIMEOUT(interval->value(), 100, kWaitMs);
+        QVERIFY(!apply->isEnabled());  // nothing edited yet
+        flush->setCurrentIndex(1);
+        interval->setValue(250);
+        QVERIFY(apply->isEnabled());
+        apply->click();
+        auto applied = [this] {
+            auto settings = admin().settings();
+            return settings.isOk() && settings->defaultFlush == broker::FlushMode::Async &&
+                   settings->asyncFlushInterval == broker::Millis(250);
+        };
+        QTRY_VERIFY_WITH_TIMEOUT(applied(), kWaitMs);
+        auto* risk = page->findChild<QLabel*>("atRiskFigures");
+        QTRY_VERIFY_WITH_TIMEOUT(risk->text().contains("250 ms"), kWaitMs);  // the loss window follows
+        bool audited = false;
+        const std::vector<broker::AuditEntry> entries = admin().audit({}).value();
+        for (const broker::AuditEntry& entry : entries)
+            audited |= entry.action == "configure-broker" && entry.detail.find("async") != std::string::npos;
+        QVERIFY(audited);
+
+        m_window->showPage(MainWindow::QueuesIndex);
+        QString offered;
+        onNextModal([&](QWidget* dialog) {
+            offered = dialog->findChild<QComboBox*>("flush")->currentText();
+            dialog->findChild<QDialogButtonBox*>()->button(QDialogButtonBox::Cancel)->click();
+        });
+        queues()->newQueue();
+        QVERIFY2(offered.startsWith("async") && offered.contains("broker default"), qPrintable(offered));
+        QVERIFY(admin().configure({}).isOk());  // back to sync every 100 ms for the pages that follow
+        QTRY_COMPARE_WITH_TIMEOUT(interval->value(), 100, kWaitMs);
+    }
+
     void testClientsPageListsTheConnectedApplication() {
         QAbstractItemModel* model = m_window->clientsPage()->view()->model();
         auto listed = [model](const QString& client) {
@@ -316,15 +356,22 @@ private slots:
         const QString dir = QStringLiteral(DEPOT_SCREENSHOT_DIR);
         QVERIFY(QDir().mkpath(dir));
         const char* names[] = {"overview", "queues", "durability", "clients"};
-        m_window->resize(kScreenshotSize);  // a small laptop screen, maximised: the smallest the pages must suit
-        for (int page = 0; page < MainWindow::PageCount; ++page) {
-            m_window->showPage(MainWindow::Page(page));
-            QCoreApplication::processEvents();
-            const QImage image = m_window->grab().toImage();
-            QCOMPARE(image.size(), kScreenshotSize);
-            const QString file = dir + "/" + names[page] + ".png";
-            QVERIFY2(image.save(file), qPrintable(file));
+        // 1366×768: a small laptop screen, maximised, the smallest the pages must suit (these go in the README);
+        // 1280×800 into a folder of its own.
+        for (const QSize size : {kScreenshotSize, QSize(1280, 800)}) {
+            const QString folder = size == kScreenshotSize ? dir : dir + "/1280x800";
+            QVERIFY(QDir().mkpath(folder));
+            m_window->resize(size);
+            for (int page = 0; page < MainWindow::PageCount; ++page) {
+                m_window->showPage(MainWindow::Page(page));
+                QCoreApplication::processEvents();
+                const QImage image = m_window->grab().toImage();
+                QCOMPARE(image.size(), size);
+                const QString file = folder + "/" + names[page] + ".png";
+                QVERIFY2(image.save(file), qPrintable(file));
+            }
         }
+        m_window->resize(kScreenshotSize);
         QueueDialog dialog;
         dialog.findChild<QLineEdit*>("name")->setText("payments");
         dialog.show();

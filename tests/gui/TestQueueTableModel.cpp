@@ -68,10 +68,12 @@ private slots:
     void testHeadersNameEveryColumn() {
         QueueTableModel model;
         QAbstractItemModelTester tester(&model, kReport);
-        QCOMPARE(model.columnCount(), 12);
+        QCOMPARE(model.columnCount(), 13);
         QCOMPARE(model.headerData(QueueTableModel::Name, Qt::Horizontal).toString(), QStringLiteral("Name"));
         QCOMPARE(model.headerData(QueueTableModel::InRate, Qt::Horizontal).toString(), QStringLiteral("In/s"));
         QCOMPARE(model.headerData(QueueTableModel::Flush, Qt::Horizontal).toString(), QStringLiteral("Flush"));
+        QCOMPARE(model.headerData(QueueTableModel::Replication, Qt::Horizontal).toString(),
+                 QStringLiteral("Replication"));
         for (int column = 0; column < model.columnCount(); ++column)
             QVERIFY(!model.headerData(column, Qt::Horizontal).toString().isEmpty());
     }
@@ -111,6 +113,7 @@ private slots:
         QCOMPARE(cell(model, 0, QueueTableModel::DeadLetterQueue), QStringLiteral("orders.dlq"));
         QCOMPARE(cell(model, 0, QueueTableModel::DeadLetterDepth), QStringLiteral("7"));
         QCOMPARE(cell(model, 0, QueueTableModel::Flush), QStringLiteral("async"));
+        QCOMPARE(cell(model, 0, QueueTableModel::Replication), QStringLiteral("none"));
 
         QCOMPARE(cell(model, 1, QueueTableModel::Kind), QStringLiteral("dead-letter"));
         QCOMPARE(cell(model, 1, QueueTableModel::DeadLetterQueue), QStringLiteral("–"));
@@ -350,6 +353,9 @@ private slots:
              {"Transient", "Flush: async", "Max attempts: unlimited", "Retry backoff: none", "Ack timeout: never",
               "Time to live: unlimited", "Max length: unlimited", "Ordering: none", "Deduplication: off"})
             QVERIFY2(tip.contains(QLatin1String(phrase)), qPrintable(tip));
+        // Flushing and replication do not apply to messages that never reach the disk.
+        QCOMPARE(cell(model, 0, QueueTableModel::Flush), QStringLiteral("memory"));
+        QCOMPARE(cell(model, 0, QueueTableModel::Replication), QStringLiteral("–"));
     }
 
     void testQueueNameGivesTheRowsQueue() {

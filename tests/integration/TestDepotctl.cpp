@@ -450,6 +450,31 @@ private slots:
         QVERIFY(ctl({"sessions"}).out.startsWith("SESSION"));
     }
 
+    // The broker's default flush goes to queues declared without --flush, not to those that chose or existed.
+    void testBrokerSetChangesTheDefaultFlushOfNewQueues() {
+        QVERIFY(declare({"flush-before"}));
+        Run set = ctl({"broker", "set", "--default-flush", "async", "--async-flush-interval", "250ms"});
+        QVERIFY2(set.exitCode == 0, qPrintable(describe(set)));
+        QVERIFY2(set.out.contains("default flush: async") && set.out.contains("250 ms"), set.out.constData());
+        const QJsonObject settings = ctl({"--json", "broker", "show"}).json();
+        QCOMPARE(settings["defaultFlush"].toString(), QString("async"));
+        QCOMPARE(settings["asyncFlushIntervalMs"].toInt(), 250);
+        QVERIFY(declare({"flush-default"}));
+        QVERIFY(declare({"flush-chosen", "--flush", "sync"}));
+        auto flushOf = [this](const QString& queue) {
+            return ctl({"--json", "queue", "show", queue}).json()["queue"].toObject()["policy"].toObject()["flush"];
+        };
+        QCOMPARE(flushOf("flush-default").toString(), QString("async"));
+        QCOMPARE(flushOf("flush-chosen").toString(), QString("sync"));
+        QCOMPARE(flushOf("flush-before").toString(), QString("sync"));
+        QCOMPARE(ctl({"--json", "stats"}).json()["log"].toObject()["asyncFlushIntervalMs"].toInt(), 250);
+
+        Run refused = ctl({"broker", "set", "--async-flush-interval", "2m"});
+        QCOMPARE(refused.exitCode, 1);
+        QVERIFY2(refused.oneErrorLine() && refused.err.contains("async-flush-interval"), refused.err.constData());
+        QCOMPARE(ctl({"broker", "set", "--default-flush", "sync", "--async-flush-interval", "100ms"}).exitCode, 0);
+    }
+
     void testUnknownTransactionExitsOne() {
         Run run = ctl({"tx", "commit", "no-such-tx"});
         QCOMPARE(run.exitCode, 1);
@@ -494,6 +519,8 @@ private slots:
         QTest::newRow("requeue bad reason") << QStringList{"dlq", "requeue", "--reason", "bored"};
         QTest::newRow("exchange without type") << QStringList{"exchange", "declare", "e"};
         QTest::newRow("bad global timeout") << QStringList{"--timeout", "soon", "queue", "list"};
+        QTest::newRow("broker set without a setting") << QStringList{"broker", "set"};
+        QTest::newRow("broker set bad flush") << QStringList{"broker", "set", "--default-flush", "never"};
     }
 
     void testUsageErrorsExitTwo() {

@@ -49,7 +49,16 @@ QueueDialog::QueueDialog(const std::optional<broker::QueueInfo>& existing, QWidg
     revalidate();
 }
 
-void QueueDialog::build(const broker::QueuePolicy& policy, const QString& name, bool editing) {
+QueueDialog::QueueDialog(broker::FlushMode brokerDefault, QWidget* parent) : QDialog(parent) {
+    setWindowTitle(tr("New queue"));
+    broker::QueuePolicy policy;
+    policy.flush = brokerDefault;
+    build(policy, QString(), false, brokerDefault);
+    revalidate();
+}
+
+void QueueDialog::build(const broker::QueuePolicy& policy, const QString& name, bool editing,
+                        std::optional<broker::FlushMode> brokerDefault) {
     auto* form = new QFormLayout;
     m_name = new QLineEdit(name);
     m_name->setObjectName("name");
@@ -62,6 +71,11 @@ void QueueDialog::build(const broker::QueuePolicy& policy, const QString& name, 
     m_flush = new QComboBox;
     m_flush->addItem(tr("sync: confirm after fdatasync"), int(broker::FlushMode::Sync));
     m_flush->addItem(tr("async: confirm when written, fdatasync soon after"), int(broker::FlushMode::Async));
+    if (brokerDefault) {
+        const int index = *brokerDefault == broker::FlushMode::Sync ? 0 : 1;
+        m_flush->setItemText(index, m_flush->itemText(index) + tr(" (broker default)"));
+    }
+    m_flush->setObjectName("flush");
     m_flush->setCurrentIndex(policy.flush == broker::FlushMode::Sync ? 0 : 1);
     form->addRow(tr("&Flush"), m_flush);
     m_maxAttempts = new QSpinBox;

@@ -24,6 +24,8 @@ class QueueDialog : public QDialog {
 public:
     // `existing`: edit that queue (its name cannot change); none: a new queue with the broker's defaults.
     explicit QueueDialog(const std::optional<broker::QueueInfo>& existing = std::nullopt, QWidget* parent = nullptr);
+    // A new queue whose flush starts at the broker's default (marked as such in the list).
+    QueueDialog(broker::FlushMode brokerDefault, QWidget* parent);
 
     // The definition as entered; an error naming the first invalid field.
     Result<broker::QueueSpec> spec() const;
@@ -33,7 +35,8 @@ public:
     static QString retryTimeline(const std::vector<broker::Millis>& backoff, uint32_t maxAttempts);
 
 private:
-    void build(const broker::QueuePolicy& policy, const QString& name, bool editing);
+    void build(const broker::QueuePolicy& policy, const QString& name, bool editing,
+               std::optional<broker::FlushMode> brokerDefault = std::nullopt);
     void revalidate();
 
     QLineEdit* m_name = nullptr;

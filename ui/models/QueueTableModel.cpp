@@ -192,7 +192,10 @@ QVariant QueueTableModel::display(const client::QueueDetails& queue, int row, in
         case DeadLetterQueue:
             return deadLetterQueueOf(queue);
         case Flush:
-            return text(broker::toString(queue.info.policy.flush));
+            return queue.info.policy.durable ? text(broker::toString(queue.info.policy.flush)) : tr("memory");
+        case Replication:
+            // Until replication lands (issue 7) no queue has a replica: a lost disk loses its messages.
+            return queue.info.policy.durable ? tr("none") : none();
         default:
             return QString::number(qulonglong(countOf(queue, column)));
     }
@@ -222,7 +225,7 @@ QVariant QueueTableModel::headerData(int section, Qt::Orientation orientation, i
     if (role == Qt::DisplayRole) {
         static const char* const kTitles[ColumnCount] = {"Name",      "Kind", "Ready", "Unacked", "Delayed",
                                                          "Consumers", "In/s", "Out/s", "Oldest",  "Dead-letter queue",
-                                                         "DLQ depth", "Flush"};
+                                                         "DLQ depth", "Flush",   "Replication"};
         return section >= 0 && section < ColumnCount ? tr(kTitles[section]) : QVariant();
     }
     if (role != Qt::ToolTipRole)
@@ -238,6 +241,9 @@ QVariant QueueTableModel::headerData(int section, Qt::Orientation orientation, i
             return tr("How long the oldest message in the queue has waited");
         case DeadLetterDepth:
             return tr("Messages in this queue's dead-letter queue");
+        case Replication:
+            return tr("Copies on a second broker: none until replication is available, so a lost disk loses the "
+                      "queue's messages");
         default:
             return {};
     }
@@ -282,7 +288,8 @@ QString QueueTableModel::describePolicy(const broker::QueueInfo& info) {
                              : tr("Transient: messages live in memory only"));
     lines << (policy.flush == broker::FlushMode::Sync
                   ? tr("Flush: sync (confirmed once on disk)")
-                  : tr("Flush: async (confirmed before the disk write; a crash can lose the latest)"));
+                  : tr("Flush: async (confirmed once written, before the fdatasync; a power loss can lose the "
+                       "latest)"));
     lines << (policy.maxAttempts == 0 ? tr("Max attempts: unlimited")
                                       : tr("Max attempts: %1, then dead-lettered").arg(policy.maxAttempts));
     QStringList backoff;

@@ -38,7 +38,8 @@ public:
         OldestAge,        // age of the oldest message held, at the snapshot's time
         DeadLetterQueue,  // name or "–"
         DeadLetterDepth,
-        Flush,  // "sync" / "async"
+        Flush,        // "sync" / "async"; "memory" for a transient queue
+        Replication,  // "none" (no replica yet); "–" for a transient queue
         ColumnCount
     };
     enum Role { SortRole = Qt::UserRole };

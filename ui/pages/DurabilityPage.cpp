@@ -14,6 +14,7 @@
 #include "backend/BrokerLink.h"
 #include "models/QueueTableModel.h"
 #include "models/StorageStatsModel.h"
+#include "pages/BrokerDefaultsBox.h"
 
 namespace depot::ui {
 namespace {
@@ -42,10 +43,10 @@ DurabilityPage::DurabilityPage(BrokerLink* link, QWidget* parent)
     m_view->setWordWrap(false);
     m_view->verticalHeader()->hide();
     // The same queue model as the Queues page; here only what durability is about.
+    const QList<int> shown = {QueueTableModel::Name,  QueueTableModel::Kind,    QueueTableModel::Ready,
+                              QueueTableModel::Unacked, QueueTableModel::Flush, QueueTableModel::Replication};
     for (int column = 0; column < QueueTableModel::ColumnCount; ++column)
-        m_view->setColumnHidden(column, column != QueueTableModel::Name && column != QueueTableModel::Kind &&
-                                            column != QueueTableModel::Flush && column != QueueTableModel::Ready &&
-                                            column != QueueTableModel::Unacked);
+        m_view->setColumnHidden(column, !shown.contains(column));
     m_view->horizontalHeader()->setStretchLastSection(true);
     connect(m_model, &QAbstractItemModel::modelReset, m_view, &QTableView::resizeColumnsToContents);
     connect(m_view->selectionModel(), &QItemSelectionModel::selectionChanged, this, &DurabilityPage::showSelected);
@@ -53,6 +54,9 @@ DurabilityPage::DurabilityPage(BrokerLink* link, QWidget* parent)
     auto* right = new QVBoxLayout;
     right->addWidget(buildMachineBox());
     right->addWidget(buildEditor());
+    m_defaults = new BrokerDefaultsBox(m_link);
+    connect(m_defaults, &BrokerDefaultsBox::message, this, &DurabilityPage::message);
+    right->addWidget(m_defaults);
     right->addStretch(1);
     auto* layout = new QHBoxLayout(this);
     layout->addWidget(m_view, 2);
@@ -73,7 +77,7 @@ QWidget* DurabilityPage::buildMachineBox() {
 }
 
 QWidget* DurabilityPage::buildEditor() {
-    auto* box = new QGroupBox(tr("Flush and replication"));
+    auto* box = new QGroupBox(tr("Flush and replication of the selected queue"));
     auto* layout = new QVBoxLayout(box);
     m_queueTitle = new QLabel;
     QFont bold = m_queueTitle->font();
@@ -118,6 +122,7 @@ void DurabilityPage::setSnapshot(const SnapshotPtr& snapshot) {
         return;
     m_snapshot = snapshot;
     m_model->setSnapshot(snapshot);
+    m_defaults->setSnapshot(snapshot);
     updateTradeOffs();
 }
 

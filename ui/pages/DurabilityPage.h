@@ -16,6 +16,7 @@ class QTableView;
 
 namespace depot::ui {
 
+class BrokerDefaultsBox;
 class BrokerLink;
 class QueueTableModel;
 
@@ -56,6 +57,7 @@ private:
     QLabel* m_asyncText = nullptr;
     QComboBox* m_replication = nullptr;
     QPushButton* m_apply = nullptr;
+    BrokerDefaultsBox* m_defaults = nullptr;
 };
 
 }  // namespace depot::ui

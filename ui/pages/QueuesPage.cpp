@@ -114,7 +114,7 @@ void QueuesPage::run(const QString& what, std::function<Status(client::Admin&)> 
 }
 
 void QueuesPage::newQueue() {
-    QueueDialog dialog(std::nullopt, this);
+    QueueDialog dialog(m_snapshot ? m_snapshot->stats.defaultFlush : broker::FlushMode::Sync, this);
     if (dialog.exec() != QDialog::Accepted)
         return;
     Result<broker::QueueSpec> spec = dialog.spec();

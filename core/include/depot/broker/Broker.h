@@ -41,6 +41,16 @@ struct BrokerOptions {
     Millis historyRetention{24 * 3600 * 1000};    // metrics history and trace events older than this are deleted
 };
 
+// Broker-wide settings an operator changes at runtime (Broker::configure, ADMIN broker.configure). Kept in the
+// catalog: a value configured once wins over BrokerOptions on every later open.
+struct BrokerSettings {
+    FlushMode defaultFlush = FlushMode::Sync;  // given to queues declared with QueueSpec::brokerFlush
+    Millis asyncFlushInterval{100};            // the longest an async-flush confirm waits for its fdatasync
+
+    bool operator==(const BrokerSettings&) const = default;
+};
+constexpr Millis kMaxAsyncFlushInterval{60000};
+
 struct ConsumerSpec {
     std::string queue;
     uint32_t prefetch = 100;  // unacked deliveries allowed at once (credit); 0 = unlimited
@@ -138,6 +148,10 @@ public:
     Status bind(const Binding& binding, const Actor& actor = {});
     Status unbind(const Binding& binding, const Actor& actor = {});
     Result<std::vector<Binding>> listBindings();
+    Result<BrokerSettings> settings();
+    // Validated (interval 1 ms – 60 s), stored in the catalog, applied at once and audited (with what changed).
+    // The default flush applies to queues declared afterwards; existing queues keep theirs.
+    Result<BrokerSettings> configure(const BrokerSettings& settings, const Actor& actor = {});
 
     // Publishing. The handler runs exactly once, on the broker thread.
     void publish(PublishRequest request, ConfirmHandler handler);

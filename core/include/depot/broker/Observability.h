@@ -105,6 +105,7 @@ struct BrokerStats {
     uint64_t consumers = 0;
     uint64_t unflushedMessages = 0;  // confirmed (async flush) but not yet covered by an fdatasync: at risk
     uint64_t asyncFlushIntervalMs = 0;  // the longest an async-flush confirm waits for its fdatasync: the loss window
+    FlushMode defaultFlush = FlushMode::Sync;  // what queues declared without a flush mode get
     uint64_t logWrittenOffset = 0;
     uint64_t logDurableOffset = 0;
     uint64_t logBytesOnDisk = 0;

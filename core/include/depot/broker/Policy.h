@@ -38,6 +38,7 @@ struct QueueSpec {
     std::string name;
     QueuePolicy policy;
     QueueKind kind = QueueKind::Normal;
+    bool brokerFlush = false;  // true: policy.flush is replaced by the broker's default flush (BrokerSettings)
 };
 
 struct QueueInfo {

@@ -80,6 +80,9 @@ public:
     Status unbind(const broker::Binding& binding);
     Result<std::vector<broker::Binding>> listBindings();
 
+    Result<broker::BrokerSettings> settings();
+    Result<broker::BrokerSettings> configure(const broker::BrokerSettings& settings);  // admin role
+
     // Reading changes nothing.
     Result<broker::BrowsePage> browse(const std::string& queue, const broker::BrowseOptions& options = {});
     Status deleteMessage(const std::string& queue, uint64_t sequence);

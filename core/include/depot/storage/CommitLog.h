@@ -124,6 +124,8 @@ public:
     Status waitDurable(uint64_t end, std::chrono::milliseconds timeout = std::chrono::hours(24));
     // Asks for a sync of everything written so far and waits for it.
     Status flush();
+    // The periodic flush's interval from now on (the flusher wakes to pick it up).
+    void setAsyncFlushInterval(std::chrono::milliseconds interval);
     // Called on the flusher thread after every sync round: with the new durable offset and OK, or once with the
     // failure that made the log read-only. Must be quick and must not call setDurableListener(). Once
     // setDurableListener() returns, the previous listener is not running and is never called again.
