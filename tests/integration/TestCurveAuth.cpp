@@ -133,6 +133,11 @@ private slots:
         QVERIFY2(!purged && purged.status().message().rfind("forbidden", 0) == 0,
                  "queue.purge as producer was allowed");
         QVERIFY(admin.showQueue(spec.name).isOk());
+        // Weakening the broker's durability is an operator's decision too.
+        const auto configured = admin.configure({broker::FlushMode::Async, broker::Millis(1000)});
+        QVERIFY2(!configured && configured.status().message().rfind("forbidden", 0) == 0,
+                 "broker.configure as producer was allowed");
+        QVERIFY(admin.settings().value() == broker::BrokerSettings{});
     }
 
     void testAdminKeyMayDelete() {

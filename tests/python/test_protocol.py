@@ -346,6 +346,23 @@ class TestPythonClient(unittest.TestCase):
         self.assertIn("published", totals["totals"])
         self.assertError("invalid", session.admin, "stats", queues="no")
 
+    def testBrokerDefaultFlushGoesToQueuesThatDoNotChoose(self):
+        session = self.connect(role="admin")
+        self.assertEqual(session.admin("broker.settings"), {"defaultFlush": "sync", "asyncFlushIntervalMs": 100})
+        changed = session.admin("broker.configure", defaultFlush="async")
+        self.assertEqual(changed, {"defaultFlush": "async", "asyncFlushIntervalMs": 100})
+        try:
+            unchosen = session.admin("queue.declare", name="py.default-flush", kind="normal", policy={})
+            self.assertEqual(unchosen["queue"]["policy"]["flush"], "async")
+            chosen = session.admin("queue.declare", name="py.chosen-flush", kind="normal", policy={"flush": "sync"})
+            self.assertEqual(chosen["queue"]["policy"]["flush"], "sync")
+            self.assertError("invalid", session.admin, "broker.configure", asyncFlushIntervalMs=0)
+            self.assertError("invalid", session.admin, "broker.configure", defaultFlush="sometimes")
+        finally:
+            session.admin("broker.configure", defaultFlush="sync")
+        producer = self.connect(role="producer")
+        self.assertError("forbidden", producer.admin, "broker.configure", defaultFlush="async")
+
     def testAdminErrors(self):
         session = self.connect(role="producer")
         self.assertError("invalid", session.admin, "queue.declare", name=" hidden", kind="normal", policy={})
