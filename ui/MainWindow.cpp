@@ -25,6 +25,11 @@
 #include "pages/QueuesPage.h"
 
 namespace depot::ui {
+namespace {
+
+const QString kNavigationStyle = QStringLiteral("QListWidget#navigation::item { padding: 8px 12px; }");
+
+}  // namespace
 
 MainWindow::MainWindow(ConsoleTarget target, QWidget* parent)
     : QMainWindow(parent), m_target(std::move(target)), m_thread(new QThread(this)),
@@ -57,7 +62,7 @@ void MainWindow::buildPages() {
     m_navigation->setObjectName("navigation");
     m_navigation->setFixedWidth(160);
     m_navigation->setFrameShape(QFrame::NoFrame);
-    m_navigation->setStyleSheet("QListWidget#navigation::item { padding: 8px 12px; }");
+    m_navigation->setStyleSheet(kNavigationStyle);
     QFont navigationFont = m_navigation->font();
     navigationFont.setPointSizeF(navigationFont.pointSizeF() * 1.15);
     m_navigation->setFont(navigationFont);
@@ -75,8 +80,8 @@ void MainWindow::buildPages() {
             },
             m_overview,
             [samples, done = std::move(done)](const Status& status) {
-                if (status)
-                    done(std::move(*samples));
+                done(status ? Result<std::vector<broker::MetricsSample>>(std::move(*samples))
+                            : Result<std::vector<broker::MetricsSample>>(status));
             });
     });
     m_durability = new DurabilityPage(m_link);
@@ -189,6 +194,16 @@ void MainWindow::saveSettings() const {
     QSettings settings;
     settings.setValue("window/geometry", saveGeometry());
     settings.setValue("window/page", int(currentPage()));
+}
+
+void MainWindow::changeEvent(QEvent* event) {
+    QMainWindow::changeEvent(event);
+    // A widget with a style sheet keeps the palette it was polished with: set it again so the navigation follows
+    // a light/dark switch like the rest of the window.
+    if (event->type() == QEvent::PaletteChange && m_navigation) {
+        m_navigation->setStyleSheet({});
+        m_navigation->setStyleSheet(kNavigationStyle);
+    }
 }
 
 void MainWindow::closeEvent(QCloseEvent* event) {

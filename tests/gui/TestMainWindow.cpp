@@ -104,6 +104,30 @@ private:
         return std::any_of(points.begin(), points.end(), [value](const QPointF& p) { return p.y() > value; });
     }
 
+    static QPalette darkPalette() {
+        QPalette p;
+        const QColor window(0x2b, 0x2b, 0x2b), base(0x1e, 0x1e, 0x1e), text(0xe6, 0xe6, 0xe6);
+        p.setColor(QPalette::Window, window);
+        p.setColor(QPalette::Base, base);
+        p.setColor(QPalette::AlternateBase, window);
+        p.setColor(QPalette::Button, window);
+        for (QPalette::ColorRole role : {QPalette::WindowText, QPalette::Text, QPalette::ButtonText})
+            p.setColor(role, text);
+        for (QPalette::ColorRole role : {QPalette::WindowText, QPalette::Text, QPalette::ButtonText})
+            p.setColor(QPalette::Disabled, role, QColor(0x80, 0x80, 0x80));
+        p.setColor(QPalette::Highlight, QColor(0x3d, 0x6e, 0xa8));
+        return p;
+    }
+
+    static double meanLightness(const QImage& image) {
+        double sum = 0;
+        int samples = 0;
+        for (int y = 0; y < image.height(); y += 4)
+            for (int x = 0; x < image.width(); x += 4, ++samples)
+                sum += image.pixelColor(x, y).lightness();
+        return samples ? sum / samples : 0;
+    }
+
 private slots:
     void initTestCase() {
         QCoreApplication::setOrganizationName("DepotTest");
@@ -386,6 +410,29 @@ private slots:
         QTRY_VERIFY_WITH_TIMEOUT(peek.table()->rowCount() > 0, kWaitMs);
         peek.table()->selectRow(0);
         QVERIFY(peek.grab().toImage().save(dir + "/peek-dialog.png"));
+    }
+
+    // The console follows the palette it is given (a dark desktop theme): the charts repaint on the change.
+    void testPagesFollowADarkPalette() {
+        const QPalette light = QApplication::palette();
+        TimeSeriesChart* chart = m_window->overviewPage()->chart(OverviewPage::PublishChart);
+        m_window->showPage(MainWindow::OverviewIndex);
+        QCoreApplication::processEvents();
+        QVERIFY2(meanLightness(chart->grab().toImage()) > 128, "a light palette draws a light chart");
+        QApplication::setPalette(darkPalette());
+        QCoreApplication::processEvents();
+        const double dark = meanLightness(chart->grab().toImage());
+        const double navigation = meanLightness(m_window->findChild<QWidget*>("navigation")->grab().toImage());
+        const QString dir = QStringLiteral(DEPOT_SCREENSHOT_DIR) + "/dark";
+        QVERIFY(QDir().mkpath(dir));
+        for (auto [page, name] : {std::pair{MainWindow::OverviewIndex, "overview"}, {MainWindow::DurabilityIndex, "durability"}}) {
+            m_window->showPage(page);
+            QCoreApplication::processEvents();
+            QVERIFY(m_window->grab().toImage().save(dir + "/" + name + ".png"));
+        }
+        QApplication::setPalette(light);
+        QVERIFY2(dark < 100, qPrintable(QString("chart: mean lightness %1 on a dark palette").arg(dark)));
+        QVERIFY2(navigation < 100, qPrintable(QString("navigation: mean lightness %1").arg(navigation)));
     }
 };
 

@@ -124,7 +124,9 @@ void QueueDialog::build(const broker::QueuePolicy& policy, const QString& name, 
     m_error->setObjectName("validationError");
     m_error->setWordWrap(true);
     QPalette warning = m_error->palette();
-    warning.setColor(QPalette::WindowText, QColor(0xb0, 0x20, 0x20));
+    // A red that reads on the palette in use: dark on a light window, light on a dark one.
+    const bool darkWindow = warning.color(QPalette::Window).lightnessF() < 0.5;
+    warning.setColor(QPalette::WindowText, darkWindow ? QColor(0xff, 0x7a, 0x7a) : QColor(0xb0, 0x20, 0x20));
     m_error->setPalette(warning);
     m_summary = new QLabel;
     m_summary->setObjectName("summary");

@@ -24,6 +24,7 @@ constexpr int kTilesPerRow = 6;
 constexpr int kChartsPerRow = 3;
 constexpr qint64 kHourMs = 60 * 60 * 1000;
 constexpr qint64 kHistoryChunkMs = kHourMs;
+constexpr int kHistoryRetryMs = 3000;
 
 const QColor kBlue(0x4c, 0x78, 0xa8), kGreen(0x54, 0xa2, 0x4b), kRed(0xe4, 0x57, 0x56), kOrange(0xf5, 0x85, 0x18),
     kPurple(0xb2, 0x79, 0xa2);
@@ -273,14 +274,29 @@ void OverviewPage::requestHistory() {
         const qint64 to = std::min(m_historyTo, from + kHistoryChunkMs - 1);  // both bounds are inclusive
         m_historyProvider(
             from, to,
-            [self = QPointer<OverviewPage>(this), request, parts, index](std::vector<broker::MetricsSample> samples) {
+            [self = QPointer<OverviewPage>(this), request, parts, index](
+                Result<std::vector<broker::MetricsSample>> samples) {
                 if (!self || request != self->m_historyRequest)
                     return;
-                parts->answers[index] = std::move(samples);
+                if (!samples) {
+                    self->historyFailed(samples.status());
+                    return;
+                }
+                parts->answers[index] = std::move(samples).value();
                 if (--parts->missing == 0)
                     self->showHistory(parts->answers);
             });
     }
+}
+
+void OverviewPage::historyFailed(const Status& status) {
+    ++m_historyRequest;  // the other parts of this request are no longer wanted
+    m_historyState = tr("history unavailable: %1; asking again").arg(QString::fromStdString(status.message()));
+    refreshCharts();
+    QTimer::singleShot(kHistoryRetryMs, this, [this, retried = m_historyRequest] {
+        if (retried == m_historyRequest)  // nothing newer asked meanwhile (a range change, a refresh)
+            requestHistory();
+    });
 }
 
 void OverviewPage::showHistory(const std::vector<std::vector<broker::MetricsSample>>& parts) {

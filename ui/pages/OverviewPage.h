@@ -37,10 +37,10 @@ public:
         ChartCount
     };
 
-    using HistoryCallback = std::function<void(std::vector<broker::MetricsSample>)>;
-    // Asks the broker for its broker-wide samples in [fromMs, toMs] and calls back with them — on the page's
-    // thread, later or at once; not at all on failure (the charts then keep saying "loading" until the next
-    // refresh). The page asks for at most an hour at a time, so one answer stays within a message's size limit.
+    using HistoryCallback = std::function<void(Result<std::vector<broker::MetricsSample>>)>;
+    // Asks the broker for its broker-wide samples in [fromMs, toMs] and calls back with them or the error — on the
+    // page's thread, later or at once. On an error the charts say so and the page asks again a few seconds later.
+    // The page asks for at most an hour at a time, so one answer stays within a message's size limit.
     using HistoryProvider = std::function<void(qint64 fromMs, qint64 toMs, HistoryCallback done)>;
 
     explicit OverviewPage(QWidget* parent = nullptr);
@@ -67,6 +67,7 @@ private:
     QWidget* buildCharts();
     void requestHistory();
     void showHistory(const std::vector<std::vector<broker::MetricsSample>>& parts);
+    void historyFailed(const Status& status);
     void refreshCharts();
 
     std::map<QString, QLabel*> m_tiles;
