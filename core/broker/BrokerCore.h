@@ -68,7 +68,12 @@ public:
 
     // Operator tools.
     Result<BrowsePage> browse(const std::string& queue, const BrowseOptions& options) const;
+    Result<std::vector<MessageGroup>> groupMessages(const std::string& queue, GroupBy by, const MessageFilter& filter,
+                                                    size_t limit) const;
     Status deleteMessage(const std::string& queue, uint64_t sequence, const Actor& actor);
+    // Deletes one waiting message (traced, not audited: a bulk job audits itself once).
+    // Returns the message's id ("" if its record could not be read).
+    Result<std::string> removeWaiting(const std::string& queue, uint64_t sequence, const Actor& actor);
     Status deadLetterMessage(const std::string& queue, uint64_t sequence, const Actor& actor);
     // Requeues one message (or fails it) and calls `done` once its copy is as safe as a confirm.
     void requeueOne(const std::string& queue, uint64_t sequence, const RequeueRequest& request,
@@ -180,6 +185,11 @@ private:
                           DeathReason reason, const std::string& error) const;
     bool takeEntry(Queue& queue, uint64_t sequence, Entry& out);
     bool matches(const Queue& queue, const Entry& entry, const MessageRecord* record, const MessageFilter& f) const;
+    // Calls `visit` for each message of `queue` matching `filter`, in queue order (ready, delayed, unacked); with
+    // its record when the filter needed it or `loadAlways` (null if it could not be read).
+    using MatchVisitor = std::function<void(const Entry&, MessageState, TimeMs due, const MessageRecord*)>;
+    void forEachMatching(const Queue& queue, const MessageFilter& filter, bool loadAlways,
+                         const MatchVisitor& visit) const;
     QueuedMessage describe(const Queue& queue, const Entry& entry, MessageState state, bool bodies) const;
 
     // Recovery (BrokerCoreRecovery.cpp).

@@ -2,6 +2,7 @@
 #include <algorithm>
 
 #include "broker/BrokerCore.h"
+#include "broker/JsonPath.h"
 
 namespace depot::broker {
 namespace {
@@ -14,7 +15,14 @@ bool contains(const std::string& haystack, const std::string& needle) {
 
 bool needsRecord(const MessageFilter& filter) {
     return !filter.messageId.empty() || !filter.sourceQueue.empty() || filter.reason || !filter.text.empty() ||
-           filter.from > 0 || filter.to < INT64_MAX;
+           !filter.error.empty() || !filter.jsonPath.empty() || filter.from > 0 || filter.to < INT64_MAX;
+}
+
+bool matchesText(const MessageRecord& record, const DeathRecord* death, const std::string& text) {
+    if (contains(record.body, text) || (death && contains(death->lastError, text))) return true;
+    for (const auto& [name, value] : record.headers)
+        if (contains(name, text) || contains(value, text)) return true;
+    return contains(record.messageId, text) || contains(record.key, text);
 }
 
 }  // namespace
@@ -32,11 +40,12 @@ bool BrokerCore::matches(const Queue&, const Entry& entry, const MessageRecord* 
     if (filter.reason && (!death || death->reason != *filter.reason)) return false;
     TimeMs at = death ? death->lastDeathAt : record->publishedAt;
     if (at < filter.from || at > filter.to) return false;
-    if (filter.text.empty()) return true;
-    if (contains(record->body, filter.text) || (death && contains(death->lastError, filter.text))) return true;
-    for (const auto& [name, value] : record->headers)
-        if (contains(name, filter.text) || contains(value, filter.text)) return true;
-    return contains(record->messageId, filter.text) || contains(record->key, filter.text);
+    if (!filter.error.empty() && (!death || !contains(death->lastError, filter.error))) return false;
+    if (!filter.jsonPath.empty()) {
+        auto path = JsonPath::parse(filter.jsonPath);  // validated when the filter was read; a bad one matches nothing
+        if (!path || !path->matches(record->body, filter.jsonEquals)) return false;
+    }
+    return filter.text.empty() || matchesText(*record, death, filter.text);
 }
 
 QueuedMessage BrokerCore::describe(const Queue& queue, const Entry& entry, MessageState state, bool bodies) const {
@@ -58,34 +67,68 @@ QueuedMessage BrokerCore::describe(const Queue& queue, const Entry& entry, Messa
     return out;
 }
 
-Result<BrowsePage> BrokerCore::browse(const std::string& name, const BrowseOptions& options) const {
-    const Queue* queue = findQueue(name);
-    if (!queue) return Status::notFound("no queue \"" + name + "\"");
-    BrowsePage page;
-    bool load = needsRecord(options.filter);
-    auto visit = [&](const Entry& entry, MessageState state, TimeMs due) {
+void BrokerCore::forEachMatching(const Queue& queue, const MessageFilter& filter, bool loadAlways,
+                                 const MatchVisitor& visit) const {
+    const bool load = loadAlways || needsRecord(filter);
+    auto consider = [&](const Entry& entry, MessageState state, TimeMs due) {
         std::shared_ptr<const MessageRecord> record;
         if (load) {
             auto loaded = loadMessage(entry);
             if (loaded) record = *loaded;
         }
-        if (!matches(*queue, entry, record.get(), options.filter)) return;
+        if (matches(queue, entry, record.get(), filter)) visit(entry, state, due, record.get());
+    };
+    queue.ready.forEach([&](const Entry& entry) {
+        consider(entry, MessageState::Ready, 0);
+        return true;
+    });
+    for (const auto& [due, entry] : queue.delayed) consider(entry, MessageState::Delayed, due);
+    std::vector<Entry> unacked;
+    for (uint64_t id : queue.consumers)
+        for (const auto& [tag, pending] : m_consumers.at(id)->unacked) unacked.push_back(pending.entry);
+    std::sort(unacked.begin(), unacked.end(), [](const Entry& a, const Entry& b) { return a.sequence < b.sequence; });
+    for (const Entry& entry : unacked) consider(entry, MessageState::Unacked, 0);
+}
+
+Result<BrowsePage> BrokerCore::browse(const std::string& name, const BrowseOptions& options) const {
+    const Queue* queue = findQueue(name);
+    if (!queue) return Status::notFound("no queue \"" + name + "\"");
+    BrowsePage page;
+    forEachMatching(*queue, options.filter, false, [&](const Entry& entry, MessageState state, TimeMs due, auto*) {
         uint64_t index = page.matched++;
         if (index < options.start || page.messages.size() >= options.limit) return;
         page.messages.push_back(describe(*queue, entry, state, options.bodies));
         page.messages.back().dueAt = due;
-    };
-    queue->ready.forEach([&](const Entry& entry) {
-        visit(entry, MessageState::Ready, 0);
-        return true;
     });
-    for (const auto& [due, entry] : queue->delayed) visit(entry, MessageState::Delayed, due);
-    std::vector<Entry> unacked;
-    for (uint64_t id : queue->consumers)
-        for (const auto& [tag, pending] : m_consumers.at(id)->unacked) unacked.push_back(pending.entry);
-    std::sort(unacked.begin(), unacked.end(), [](const Entry& a, const Entry& b) { return a.sequence < b.sequence; });
-    for (const Entry& entry : unacked) visit(entry, MessageState::Unacked, 0);
     return page;
+}
+
+Result<std::vector<MessageGroup>> BrokerCore::groupMessages(const std::string& name, GroupBy by,
+                                                            const MessageFilter& filter, size_t limit) const {
+    const Queue* queue = findQueue(name);
+    if (!queue) return Status::notFound("no queue \"" + name + "\"");
+    std::unordered_map<std::string, MessageGroup> groups;
+    forEachMatching(*queue, filter, true, [&](const Entry& entry, MessageState, TimeMs, const MessageRecord* record) {
+        const DeathRecord* death = record && record->death ? &*record->death : nullptr;
+        std::string key;
+        if (death) {
+            key = by == GroupBy::Reason  ? std::string(toString(death->reason))
+                  : by == GroupBy::Error ? death->lastError
+                                         : death->sourceQueue;
+        }
+        MessageGroup& group = groups[key];
+        group.key = key;
+        ++group.count;
+        group.lastAt = std::max(group.lastAt, death ? death->lastDeathAt : entry.publishedAt);
+    });
+    std::vector<MessageGroup> out;
+    out.reserve(groups.size());
+    for (auto& [key, group] : groups) out.push_back(std::move(group));
+    std::sort(out.begin(), out.end(), [](const MessageGroup& a, const MessageGroup& b) {
+        return a.count != b.count ? a.count > b.count : a.key < b.key;
+    });
+    if (out.size() > limit) out.resize(limit);
+    return out;
 }
 
 bool BrokerCore::takeEntry(Queue& queue, uint64_t sequence, Entry& out) {
@@ -106,16 +149,23 @@ bool BrokerCore::takeEntry(Queue& queue, uint64_t sequence, Entry& out) {
     return false;
 }
 
-Status BrokerCore::deleteMessage(const std::string& name, uint64_t sequence, const Actor& actor) {
+Result<std::string> BrokerCore::removeWaiting(const std::string& name, uint64_t sequence, const Actor& actor) {
     Queue* queue = findQueue(name);
     if (!queue) return Status::notFound("no queue \"" + name + "\"");
     Entry entry;
     if (!takeEntry(*queue, sequence, entry))
         return Status::notFound("message " + std::to_string(sequence) + " is not waiting in \"" + name +
                                 "\" (already gone, or being delivered)");
+    auto record = loadMessage(entry);
+    std::string messageId = record ? (*record)->messageId : std::string();
     settleEntry(*queue, entry);
     releaseKey(*queue, entry);
-    traceEvent(TraceKind::Deleted, queue, sequence, "", "", "by " + actor.name);
+    traceEvent(TraceKind::Deleted, queue, sequence, messageId, "", "by " + actor.name);
+    return messageId;
+}
+
+Status BrokerCore::deleteMessage(const std::string& name, uint64_t sequence, const Actor& actor) {
+    DEPOT_RETURN_IF_ERROR(removeWaiting(name, sequence, actor).status());
     audit(actor, "delete-message", name, "sequence " + std::to_string(sequence), 1, Status::ok());
     return Status::ok();
 }

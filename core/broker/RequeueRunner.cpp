@@ -60,7 +60,10 @@ void RequeueRunner::run() {
             ++m_inFlight;
         }
         bool posted = m_loop.post([this, sequence] {
-            m_core.requeueOne(m_request.queue, sequence, m_request, [this](RequeueItem item) { finish(item); });
+            if (m_request.remove)
+                removeOne(sequence);
+            else
+                m_core.requeueOne(m_request.queue, sequence, m_request, [this](RequeueItem item) { finish(item); });
         });
         if (!posted) finish({sequence, "", m_request.target, Status::closed("the broker is closed")});
     }
@@ -69,10 +72,14 @@ void RequeueRunner::run() {
         m_changed.wait(lock, [this] { return m_inFlight == 0; });
         m_report.cancelled = m_cancelled.load() && m_report.items.size() < m_sequences.size();
     }
-    std::string action = m_request.body || m_request.headers ? "edit-requeue" : "requeue";
-    std::string detail = "to " + (m_request.target.empty() ? std::string("source queues") : m_request.target) + ": " +
-                         std::to_string(m_report.requeued) + " requeued, " + std::to_string(m_report.failed) +
-                         " failed" + (m_report.cancelled ? ", cancelled" : "");
+    std::string action = m_request.remove                         ? "delete-messages"
+                         : m_request.body || m_request.headers ? "edit-requeue"
+                                                               : "requeue";
+    std::string detail = m_request.remove ? std::to_string(m_report.requeued) + " deleted, "
+                                          : "to " + (m_request.target.empty() ? std::string("source queues")
+                                                                              : m_request.target) +
+                                                ": " + std::to_string(m_report.requeued) + " requeued, ";
+    detail += std::to_string(m_report.failed) + " failed" + (m_report.cancelled ? ", cancelled" : "");
     // Recorded before wait() returns, so whoever waited finds the job in the audit log.
     (void)m_loop.call([&] {
         m_core.audit(m_request.actor, action, m_request.queue, detail, m_report.requeued, Status::ok());
@@ -81,6 +88,17 @@ void RequeueRunner::run() {
     std::lock_guard lock(m_mutex);
     m_finished = true;
     m_changed.notify_all();
+}
+
+// On the broker thread. A deletion is settled like an ack: the item is done once its SETTLE record is durable.
+void RequeueRunner::removeOne(uint64_t sequence) {
+    auto removed = m_core.removeWaiting(m_request.queue, sequence, m_request.actor);
+    RequeueItem item{sequence, removed ? *removed : "", "", removed.status()};
+    if (!item.status) return finish(std::move(item));
+    m_core.whenAllDurable([this, item](const Status& durable) mutable {
+        if (!durable) item.status = durable;
+        finish(std::move(item));
+    });
 }
 
 RequeueReport RequeueRunner::wait() {

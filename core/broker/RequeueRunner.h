@@ -1,5 +1,5 @@
 #pragma once
-// RequeueRunner: a bulk requeue on its own thread, so the broker thread keeps serving everyone else. It takes
+// RequeueRunner: a bulk requeue (or deletion: RequeueRequest::remove) on its own thread, so the broker thread keeps serving everyone else. It takes
 // the matching messages' sequences once, then moves them a few at a time (each move one atomic log batch),
 // at most `ratePerSecond`, until done or cancelled, and reports every message's outcome.
 #include <atomic>
@@ -28,6 +28,7 @@ private:
     RequeueRunner(BrokerLoop& loop, BrokerCore& core, RequeueRequest request, std::vector<uint64_t> sequences);
     void run();
     void finish(RequeueItem item);
+    void removeOne(uint64_t sequence);
 
     static constexpr size_t kInFlight = 64;
 

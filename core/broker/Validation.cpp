@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "broker/JsonPath.h"
 #include "depot/broker/Duration.h"
 
 namespace depot::broker {
@@ -228,6 +229,13 @@ Status validateBindingPattern(ExchangeType type, std::string_view pattern) {
             return Status::ok();
     }
     return Status::invalidArgument("unknown exchange type " + std::to_string(static_cast<int>(type)));
+}
+
+Status validateJsonPath(std::string_view path) {
+    if (path.size() > kMaxNameBytes)
+        return Status::invalidArgument("json path is " + std::to_string(path.size()) + " bytes long (at most " +
+                                       std::to_string(kMaxNameBytes) + ")");
+    return JsonPath::parse(path).status();
 }
 
 }  // namespace depot::broker

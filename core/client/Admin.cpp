@@ -243,11 +243,27 @@ Status Admin::deadLetterMessage(const std::string& queue, uint64_t sequence) {
     return invokeStatus(m_connection->core(), "message.dead-letter", {{"queue", queue}, {"sequence", sequence}});
 }
 
+Result<std::vector<broker::MessageGroup>> Admin::groups(const std::string& queue, broker::GroupBy by,
+                                                       const broker::MessageFilter& filter, size_t limit) {
+    const char* byName = by == broker::GroupBy::Reason ? "reason" : by == broker::GroupBy::Error ? "error" : "source";
+    Json args = {{"queue", queue}, {"by", byName}, {"filter", filterArgument(filter)}, {"limit", limit}};
+    Result<Json> reply = invoke(m_connection->core(), "message.groups", std::move(args));
+    if (!reply)
+        return reply.status();
+    return listFrom<broker::MessageGroup>("message.groups", *reply, "groups", [](JsonReader& r, broker::MessageGroup& g) {
+        r.string("key", g.key);
+        r.integer("count", g.count);
+        r.integer("lastAt", g.lastAt);
+    });
+}
+
 Result<RequeueStarted> Admin::startRequeue(const broker::RequeueRequest& request) {
     Json args = {{"queue", request.queue},
                  {"filter", filterArgument(request.filter)},
                  {"target", request.target},
                  {"rate", request.ratePerSecond}};
+    if (request.remove)
+        args["action"] = "delete";
     if (request.body)
         protocol::putBody(args, *request.body);
     if (request.headers)

@@ -4,6 +4,7 @@
 
 #include <array>
 
+#include "depot/broker/Validation.h"
 #include "protocol/ProtocolJsonReaders.h"
 
 namespace depot::protocol {
@@ -309,6 +310,12 @@ Json filterToJson(const broker::MessageFilter& filter) {
         out["to"] = filter.to;
     if (!filter.text.empty())
         out["text"] = filter.text;
+    if (!filter.error.empty())
+        out["error"] = filter.error;
+    if (!filter.jsonPath.empty())
+        out["jsonPath"] = filter.jsonPath;
+    if (filter.jsonEquals)
+        out["jsonEquals"] = *filter.jsonEquals;
     return out;
 }
 
@@ -336,6 +343,18 @@ void readFilter(JsonReader& r, broker::MessageFilter& out) {
     r.integer("from", out.from);
     r.integer("to", out.to);
     r.string("text", out.text);
+    r.string("error", out.error);
+    r.string("jsonPath", out.jsonPath);
+    if (r.has("jsonEquals")) {
+        std::string equals;
+        r.string("jsonEquals", equals);
+        out.jsonEquals = std::move(equals);
+    }
+    if (r.ok() && !out.jsonPath.empty())
+        if (Status valid = broker::validateJsonPath(out.jsonPath); !valid)
+            r.fail("jsonPath", valid.message());
+    if (r.ok() && out.jsonEquals && out.jsonPath.empty())
+        r.fail("jsonEquals", "needs a jsonPath");
 }
 
 Result<broker::MessageFilter> filterFromJson(const Json& value) {

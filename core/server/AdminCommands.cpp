@@ -192,6 +192,31 @@ Outcome runMessageOp(broker::Broker& broker, const std::string& op, const Json& 
     JsonReader r(request);
     std::string queue;
     r.string("queue", queue, JsonReader::Required);
+    if (op == "message.groups") {
+        std::string by = "reason";
+        size_t limit = 100;
+        broker::MessageFilter filter;
+        r.string("by", by);
+        r.integer("limit", limit);
+        if (const Json* value = r.field("filter")) {
+            auto parsed = protocol::filterFromJson(*value);
+            if (!parsed) return invalid(parsed.status());
+            filter = *parsed;
+        }
+        if (!r.ok()) return invalid(r.status());
+        if (by != "reason" && by != "error" && by != "source")
+            return AdminError{"invalid", "field \"by\" must be reason, error or source"};
+        const broker::GroupBy groupBy = by == "reason"  ? broker::GroupBy::Reason
+                                        : by == "error" ? broker::GroupBy::Error
+                                                        : broker::GroupBy::Source;
+        return resultOr(broker.groupMessages(queue, groupBy, filter, std::min(limit, kMaxBrowse)),
+                        [](const std::vector<broker::MessageGroup>& groups) {
+                            Json out = Json::array();
+                            for (const auto& g : groups)
+                                out.push_back({{"key", g.key}, {"count", g.count}, {"lastAt", g.lastAt}});
+                            return Json{{"groups", std::move(out)}};
+                        });
+    }
     if (op == "message.browse") {
         broker::BrowseOptions options;
         r.integer("start", options.start);
@@ -274,6 +299,11 @@ Outcome AdminCommands::runRequeueOp(const std::string& op, const Json& request, 
         requeue.actor = actor;
         r.string("queue", requeue.queue, JsonReader::Required);
         r.string("target", requeue.target);
+        std::string action = "requeue";
+        r.string("action", action);
+        if (r.ok() && action != "requeue" && action != "delete")
+            return AdminError{"invalid", "field \"action\" must be requeue or delete"};
+        requeue.remove = action == "delete";
         if (const Json* filter = r.field("filter")) {
             auto parsed = protocol::filterFromJson(*filter);
             if (!parsed) return invalid(parsed.status());
@@ -344,7 +374,8 @@ Outcome AdminCommands::run(const Json& request, const AdminContext& context) {
     if (name == "exchange.declare" || name == "exchange.delete" || name == "exchange.list" || name == "binding.add" ||
         name == "binding.remove" || name == "binding.list")
         return runExchangeOp(m_broker, name, request, context.actor);
-    if (name == "message.browse" || name == "message.delete" || name == "message.dead-letter")
+    if (name == "message.browse" || name == "message.groups" || name == "message.delete" ||
+        name == "message.dead-letter")
         return runMessageOp(m_broker, name, request, context.actor);
     if (name == "broker.settings" || name == "broker.configure") return runBrokerOp(m_broker, name, request, context.actor);
     if (name == "requeue.start" || name == "requeue.status" || name == "requeue.cancel")

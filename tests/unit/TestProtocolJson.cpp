@@ -115,7 +115,7 @@ struct RoundTripCase {
 
 std::map<QString, RoundTripCase> roundTripCases() {
     MessageFilter filter{{1, std::numeric_limits<uint64_t>::max()}, "m-1", "orders", DeathReason::Expired, 5, 10,
-                         "needle"};
+                         "needle", "timeout", "$.order.id", "42"};
     RequeueReport report{{{1, "m-1", "orders", Status::ok()}, {2, "m-2", "gone", Status::notFound("no queue")}},
                          1, 1, true};
     QueueInfo queue{7, "orders", unusualPolicy(), QueueKind::DeadLetter, "orders.dlq", 1'700'000'000'123};
@@ -143,7 +143,8 @@ std::map<QString, RoundTripCase> roundTripCases() {
           {"exchange", "queue", "pattern"}}},
         {"filter",
          {filterToJson(filter), reencoder(filterFromJson, filterToJson),
-          {"sequences", "messageId", "sourceQueue", "reason", "from", "to", "text"}}},
+          {"sequences", "messageId", "sourceQueue", "reason", "from", "to", "text", "error", "jsonPath",
+           "jsonEquals"}}},
         {"death",
          {deathToJson(unusualDeath()), reencoder(deathFromJson, deathToJson),
           {"reason", "sourceQueue", "attempts", "firstDeathAt", "lastDeathAt", "deaths", "lastError", "requeues"}}},
@@ -394,6 +395,8 @@ private slots:
         row("filter reason", "filter", R"({"reason":"lost"})", "\"reason\"");
         row("filter sequence", "filter", R"({"sequences":[1,"2"]})", "\"sequences[1]\"");
         row("filter time", "filter", R"({"from":"yesterday"})", "\"from\"");
+        row("filter json path", "filter", R"({"jsonPath":"order..id"})", "\"jsonPath\"");
+        row("filter json value without path", "filter", R"({"jsonEquals":"42"})", "\"jsonEquals\"");
         row("death without reason", "death", R"({"attempts":1})", "\"reason\"");
         row("requeue lineage", "death", R"({"reason":"rejected","requeues":[{"at":"now"}]})", "\"requeues[0].at\"");
         row("message without sequence", "message", R"({"id":"m"})", "\"sequence\"");

@@ -70,6 +70,9 @@ struct MessageFilter {
     TimeMs from = 0;                   // on last death time (dead letters) or publish time (others)
     TimeMs to = INT64_MAX;
     std::string text;                  // substring of body, a header name or value, or the last error
+    std::string error;                 // substring of the death record's last error
+    std::string jsonPath;              // the body is JSON with a value at this path (Validation.h: validateJsonPath)
+    std::optional<std::string> jsonEquals;  // ... equal to this (a string's text, else compact JSON: "42", "true")
 };
 
 struct BrowseOptions {
@@ -86,12 +89,21 @@ struct BrowsePage {
 
 struct RequeueRequest {
     std::string queue;               // the dead-letter queue (or any queue) to take messages from
+    bool remove = false;             // delete the matching messages instead (target, body, headers unused)
     MessageFilter filter;            // with sequences: exactly those
     std::string target;              // empty: each message's source queue (from its death record)
     std::optional<std::string> body;     // edited body for every requeued message
     std::optional<Headers> headers;      // edited headers
     double ratePerSecond = 0;        // 0 = as fast as possible
     Actor actor;
+};
+
+// Counts of the messages matching a filter, by one property (the Dead Letters page's failure groups).
+enum class GroupBy { Reason, Error, Source };
+struct MessageGroup {
+    std::string key;      // the reason's name, the last error's text or the source queue; "" when a message has none
+    uint64_t count = 0;
+    TimeMs lastAt = 0;    // the latest death (or publish) time among them
 };
 
 struct RequeueItem {
@@ -103,7 +115,7 @@ struct RequeueItem {
 
 struct RequeueReport {
     std::vector<RequeueItem> items;
-    uint64_t requeued = 0;
+    uint64_t requeued = 0;  // done: requeued (or deleted, for a removal)
     uint64_t failed = 0;
     bool cancelled = false;
 };
@@ -174,6 +186,10 @@ public:
     // Dead-letters one message now (reason rejected): unblocks a per-key queue poisoned by its head.
     Status deadLetterMessage(const std::string& queue, uint64_t sequence, const Actor& actor = {});
     Result<std::shared_ptr<RequeueJob>> requeue(RequeueRequest request);
+    // The messages of `queue` matching `filter`, grouped, most numerous first, at most `limit` groups. No side
+    // effects (like browse).
+    Result<std::vector<MessageGroup>> groupMessages(const std::string& queue, GroupBy by,
+                                                    const MessageFilter& filter = {}, size_t limit = 100);
 
     BrokerStats stats();
     // One queue's stats (stats() builds every queue's: with thousands of queues, ask for the one you need).

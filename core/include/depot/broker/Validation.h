@@ -45,6 +45,9 @@ Status validateName(std::string_view what, std::string_view name, bool allowEmpt
 // `max-attempts 20000 is out of range (0..10000)`.
 Status validatePolicy(const QueuePolicy& policy);
 
+// A filter's JSON path: "$.order.items[0].sku", "order.items.0.sku", ["odd key"]; at most 255 bytes.
+Status validateJsonPath(std::string_view path);
+
 // At most 256 headers; each name non-empty, at most 255 bytes, valid UTF-8 without control characters (spaces
 // allowed); each value any bytes, at most 64 KiB.
 Status validateHeaders(const Headers& headers);

@@ -85,9 +85,11 @@ public:
 
     // Reading changes nothing.
     Result<broker::BrowsePage> browse(const std::string& queue, const broker::BrowseOptions& options = {});
+    Result<std::vector<broker::MessageGroup>> groups(const std::string& queue, broker::GroupBy by,
+                                                     const broker::MessageFilter& filter = {}, size_t limit = 100);
     Status deleteMessage(const std::string& queue, uint64_t sequence);
     Status deadLetterMessage(const std::string& queue, uint64_t sequence);
-    // request.actor is ignored: the broker records the session's client@address.
+    // request.actor is ignored: the broker records the session's client@address. request.remove deletes instead.
     Result<RequeueStarted> startRequeue(const broker::RequeueRequest& request);
     Result<RequeueStatus> requeueStatus(uint64_t job);
     Status cancelRequeue(uint64_t job);
