@@ -19,10 +19,13 @@
 #include "backend/BrokerLink.h"
 #include "depot/client/Admin.h"
 #include "models/StorageStatsModel.h"
+#include "pages/AuditPage.h"
 #include "pages/ClientsPage.h"
+#include "pages/DeadLettersPage.h"
 #include "pages/DurabilityPage.h"
 #include "pages/OverviewPage.h"
 #include "pages/QueuesPage.h"
+#include "pages/TracePage.h"
 
 namespace depot::ui {
 namespace {
@@ -71,7 +74,7 @@ void MainWindow::buildPages() {
     m_queues = new QueuesPage(m_link);
     m_overview->setHistoryProvider([this](qint64 from, qint64 to, OverviewPage::HistoryCallback done) {
         auto samples = std::make_shared<std::vector<broker::MetricsSample>>();
-        m_link->submit(
+        m_link->submitRead(
             [samples, from, to](client::Admin& admin) {
                 auto history = admin.history("", from, to);
                 if (history)
@@ -86,10 +89,14 @@ void MainWindow::buildPages() {
     });
     m_durability = new DurabilityPage(m_link);
     m_clients = new ClientsPage;
-    const std::pair<QString, QWidget*> pages[] = {{tr("Overview"), m_overview},
-                                                  {tr("Queues"), m_queues},
-                                                  {tr("Durability"), m_durability},
-                                                  {tr("Clients"), m_clients}};
+    m_deadLetters = new DeadLettersPage(m_link);
+    m_trace = new TracePage(m_link);
+    m_audit = new AuditPage(m_link);
+    const std::pair<QString, QWidget*> pages[] = {{tr("Overview"), m_overview},       {tr("Queues"), m_queues},
+                                                  {tr("Durability"), m_durability},   {tr("Dead Letters"), m_deadLetters},
+                                                  {tr("Trace"), m_trace},             {tr("Clients"), m_clients},
+                                                  {tr("Audit"), m_audit}};
+    static_assert(std::size(pages) == PageCount);
     for (const auto& [title, page] : pages) {
         m_navigation->addItem(title);
         m_stack->addWidget(page);
@@ -98,6 +105,8 @@ void MainWindow::buildPages() {
     auto showMessage = [this](const QString& text) { statusBar()->showMessage(text, 8000); };
     connect(m_queues, &QueuesPage::message, this, showMessage);
     connect(m_durability, &DurabilityPage::message, this, showMessage);
+    connect(m_deadLetters, &DeadLettersPage::message, this, showMessage);
+    connect(m_deadLetters, &DeadLettersPage::traceRequested, this, &MainWindow::traceMessage);
     auto* central = new QWidget;
     auto* layout = new QHBoxLayout(central);
     layout->setContentsMargins(0, 0, 0, 0);
@@ -169,6 +178,7 @@ void MainWindow::applySnapshot(const SnapshotPtr& snapshot) {
     m_queues->setSnapshot(snapshot);
     m_durability->setSnapshot(snapshot);
     m_clients->setSnapshot(snapshot);
+    m_deadLetters->setSnapshot(snapshot);
     emit snapshotApplied(snapshot);
 }
 
@@ -180,6 +190,11 @@ void MainWindow::onConnectionChanged(bool connected, const QString& detail) {
 }
 
 void MainWindow::showPage(Page page) { m_navigation->setCurrentRow(int(page)); }
+
+void MainWindow::traceMessage(const QString& messageId) {
+    showPage(TraceIndex);
+    m_trace->traceMessage(messageId);
+}
 
 MainWindow::Page MainWindow::currentPage() const { return Page(m_stack->currentIndex()); }
 

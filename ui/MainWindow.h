@@ -16,9 +16,12 @@ class QThread;
 
 namespace depot::ui {
 
+class AuditPage;
 class BrokerLink;
 class ClientsPage;
+class DeadLettersPage;
 class DurabilityPage;
+class TracePage;
 class OverviewPage;
 class QueuesPage;
 
@@ -33,7 +36,16 @@ class MainWindow : public QMainWindow {
     Q_OBJECT
 
 public:
-    enum Page { OverviewIndex = 0, QueuesIndex, DurabilityIndex, ClientsIndex, PageCount };
+    enum Page {
+        OverviewIndex = 0,
+        QueuesIndex,
+        DurabilityIndex,
+        DeadLettersIndex,
+        TraceIndex,
+        ClientsIndex,
+        AuditIndex,
+        PageCount
+    };
 
     explicit MainWindow(ConsoleTarget target, QWidget* parent = nullptr);
     ~MainWindow() override;  // stops the link thread before the pages go
@@ -43,6 +55,11 @@ public:
     QueuesPage* queuesPage() const { return m_queues; }
     DurabilityPage* durabilityPage() const { return m_durability; }
     ClientsPage* clientsPage() const { return m_clients; }
+    DeadLettersPage* deadLettersPage() const { return m_deadLetters; }
+    TracePage* tracePage() const { return m_trace; }
+    AuditPage* auditPage() const { return m_audit; }
+    // Opens the Trace page on this message's timeline (from any message row).
+    void traceMessage(const QString& messageId);
     void showPage(Page page);
     Page currentPage() const;
     // Stops polling and closes the connection (the embedded broker can close after this). Idempotent.
@@ -75,6 +92,9 @@ private:
     QueuesPage* m_queues = nullptr;
     DurabilityPage* m_durability = nullptr;
     ClientsPage* m_clients = nullptr;
+    DeadLettersPage* m_deadLetters = nullptr;
+    TracePage* m_trace = nullptr;
+    AuditPage* m_audit = nullptr;
     QLabel* m_mode = nullptr;
     QLabel* m_endpoint = nullptr;
     QLabel* m_flush = nullptr;

@@ -91,7 +91,9 @@ bool BrokerCore::checkOverflow(const Route& route, ConfirmHandler& handler, cons
     for (Queue* queue : route.queues) {
         const QueuePolicy& policy = queue->info.policy;
         if (!policy.maxLength || queue->depth() < *policy.maxLength) continue;
-        if (policy.overflow == Overflow::DeadLetterOldest && !queue->ready.empty()) continue;
+        // Dead-letter-oldest makes room when the new message is applied: possible while a message is ready, or
+        // still on its way to being ready (a burst's earlier publishes, staged but not yet written).
+        if (policy.overflow == Overflow::DeadLetterOldest && (!queue->ready.empty() || queue->pending > 0)) continue;
         count(*queue, &Counters::nacked);
         nackPublish(handler, request, NackReason::Overflow,
                     "queue \"" + queue->info.name + "\" is full (max-length " + std::to_string(*policy.maxLength) +

@@ -21,6 +21,7 @@
 #include <functional>
 #include <memory>
 
+#include "ConsoleTestBase.h"
 #include "MainWindow.h"
 #include "backend/BrokerLink.h"
 #include "backend/EmbeddedBroker.h"
@@ -41,39 +42,20 @@
 using namespace depot;
 using namespace depot::ui;
 
+using depot::ui::test::clickButton;
+using depot::ui::test::kWaitMs;
+using depot::ui::test::onNextModal;
+
 namespace {
 
-constexpr int kWaitMs = 15000;  // the machine is shared
 constexpr QSize kScreenshotSize(1366, 768);
-
-// Runs `act` on the next modal dialog (QDialog::exec blocks the test until the dialog closes).
-void onNextModal(std::function<void(QWidget*)> act) {
-    auto poll = std::make_shared<std::function<void()>>();
-    *poll = [act, poll] {
-        if (QWidget* modal = QApplication::activeModalWidget())
-            act(modal);
-        else
-            QTimer::singleShot(20, *poll);
-    };
-    QTimer::singleShot(0, *poll);
-}
-
-void clickButton(QWidget* dialog, QDialogButtonBox::StandardButton which) {
-    if (auto* box = dialog->findChild<QDialogButtonBox*>())
-        box->button(which)->click();
-}
 
 }  // namespace
 
-class TestMainWindow : public QObject {
+class TestMainWindow : public depot::ui::test::ConsoleTestBase {
     Q_OBJECT
 
 private:
-    std::unique_ptr<test::TempDir> m_dir;
-    std::unique_ptr<EmbeddedBroker> m_broker;
-    std::unique_ptr<MainWindow> m_window;
-    std::shared_ptr<client::Connection> m_app;  // an application on the embedded broker's TCP endpoint
-
     QueuesPage* queues() const { return m_window->queuesPage(); }
 
     int rowOf(const QString& queue) const {
@@ -96,8 +78,6 @@ private:
         queues()->view()->selectRow(row);
         return queues()->selectedQueue() == queue;
     }
-
-    client::Admin admin() { return client::Admin(m_app); }
 
     // Reads the broker's history through the console's own link, as the application does.
     static bool hasPointAbove(const QList<QPointF>& points, double value) {
@@ -129,36 +109,8 @@ private:
     }
 
 private slots:
-    void initTestCase() {
-        QCoreApplication::setOrganizationName("DepotTest");
-        m_dir = std::make_unique<test::TempDir>();
-        auto opened = EmbeddedBroker::open({m_dir->file("data"), "tcp://127.0.0.1:0"});
-        QVERIFY2(opened.isOk(), opened.status().toString().c_str());
-        m_broker = std::move(opened).value();
-        ConsoleTarget target;
-        target.dataDir = QString::fromStdString(m_broker->dataDir());
-        target.shownEndpoint = QString::fromStdString(m_broker->tcpEndpoint());
-        target.link.endpoint = m_broker->inprocEndpoint();
-        target.link.zmqContext = m_broker->zmqContext();
-        target.link.client = "depot console";
-        m_window = std::make_unique<MainWindow>(target);
-        m_window->resize(1280, 800);
-        m_window->show();
-        client::ClientOptions app;
-        app.endpoint = m_broker->tcpEndpoint();
-        app.client = "test application";
-        auto connected = client::Connection::connect(app);
-        QVERIFY2(connected.isOk(), connected.status().toString().c_str());
-        m_app = std::move(connected).value();
-    }
-
-    void cleanupTestCase() {
-        if (m_app)
-            m_app->close();
-        m_window.reset();
-        if (m_broker)
-            QVERIFY(m_broker->close().isOk());
-    }
+    void initTestCase() { startConsole(QSize(1280, 800)); }
+    void cleanupTestCase() { stopConsole(); }
 
     void testStatusBarNamesTheBrokerAndItsEndpoint() {
         auto* endpoint = m_window->findChild<QLabel*>("endpoint");
@@ -379,7 +331,8 @@ private slots:
     void testEveryPageRendersToAScreenshot() {
         const QString dir = QStringLiteral(DEPOT_SCREENSHOT_DIR);
         QVERIFY(QDir().mkpath(dir));
-        const char* names[] = {"overview", "queues", "durability", "clients"};
+        const char* names[] = {"overview", "queues", "durability", "dead-letters", "trace", "clients", "audit"};
+        static_assert(std::size(names) == MainWindow::PageCount);
         // 1366×768: a small laptop screen, maximised, the smallest the pages must suit (these go in the README);
         // 1280×800 into a folder of its own.
         for (const QSize size : {kScreenshotSize, QSize(1280, 800)}) {

@@ -3,6 +3,9 @@
 // dead-letters the oldest message; the expired and dead-lettered counters follow.
 #include <QtTest>
 
+#include <condition_variable>
+#include <mutex>
+
 #include "support/BrokerHarness.h"
 
 using namespace depot;
@@ -68,6 +71,7 @@ private slots:
     void testRejectPublishOverflowNacksAndDropsNothing();
     void testDeadLetterOldestMakesRoomForTheNewMessage();
     void testDeadLetterOldestRefusesWhenNothingIsWaiting();
+    void testDeadLetterOldestTakesABurstWithoutNacks();
     void testCountersForExpiredAndDeadLettered();
 };
 
@@ -315,6 +319,38 @@ void TestTtlOverflow::testDeadLetterOldestRefusesWhenNothingIsWaiting() {
     QCOMPARE(int(refused.reason), int(NackReason::Overflow));
     QCOMPARE(h.depth("orders"), uint64_t(2));
     QCOMPARE(h.depth("orders.dlq"), uint64_t(0));
+}
+
+// Publishes arriving together are staged before any is applied: the earlier ones of the burst are not "ready"
+// yet, but they will be, and then the oldest makes room. None of the burst is refused.
+void TestTtlOverflow::testDeadLetterOldestTakesABurstWithoutNacks() {
+    BrokerHarness h;
+    QueuePolicy policy;
+    policy.maxLength = 1;
+    policy.overflow = Overflow::DeadLetterOldest;
+    policy.dedupWindow = Millis(0);
+    h.declare("orders", policy);
+    constexpr int kBurst = 500;
+    std::mutex mutex;
+    std::condition_variable done;
+    int answered = 0, nacked = 0;
+    for (int i = 0; i < kBurst; ++i) {
+        PublishRequest request;
+        request.routingKey = "orders";
+        request.message.body = "m" + std::to_string(i);
+        h.broker().publish(std::move(request), [&](const PublishResult& result) {
+            std::lock_guard lock(mutex);
+            nacked += result.outcome != PublishOutcome::Confirmed;
+            ++answered;
+            done.notify_all();
+        });
+    }
+    std::unique_lock lock(mutex);
+    QVERIFY(done.wait_for(lock, std::chrono::seconds(20), [&] { return answered == kBurst; }));
+    QCOMPARE(nacked, 0);
+    lock.unlock();
+    QCOMPARE(h.depth("orders"), uint64_t(1));
+    QCOMPARE(h.depth("orders.dlq"), uint64_t(kBurst - 1));
 }
 
 void TestTtlOverflow::testCountersForExpiredAndDeadLettered() {

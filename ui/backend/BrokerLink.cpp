@@ -92,7 +92,12 @@ Status BrokerLink::backfill(Snapshot& snapshot) {
 
 void BrokerLink::submit(Action action, QObject* receiver, std::function<void(const Status&)> done) {
     QMetaObject::invokeMethod(this, [this, action = std::move(action), receiver = QPointer<QObject>(receiver),
-                                     done = std::move(done)] { runAction(action, receiver, done); });
+                                     done = std::move(done)] { runAction(action, receiver, done, true); });
+}
+
+void BrokerLink::submitRead(Action action, QObject* receiver, std::function<void(const Status&)> done) {
+    QMetaObject::invokeMethod(this, [this, action = std::move(action), receiver = QPointer<QObject>(receiver),
+                                     done = std::move(done)] { runAction(action, receiver, done, false); });
 }
 
 void BrokerLink::submitOnConnection(ConnectionAction action, QObject* receiver,
@@ -101,13 +106,15 @@ void BrokerLink::submitOnConnection(ConnectionAction action, QObject* receiver,
            std::move(done));
 }
 
-void BrokerLink::runAction(const Action& action, QObject* receiver, const std::function<void(const Status&)>& done) {
+void BrokerLink::runAction(const Action& action, QObject* receiver, const std::function<void(const Status&)>& done,
+                           bool pollAfter) {
     Status status = ensureConnected();
     if (status)
         status = action(*m_admin);
     if (receiver && done)
         QMetaObject::invokeMethod(receiver, [done, status] { done(status); });
-    pollNow();  // show the effect at once rather than up to a poll interval later
+    if (pollAfter)
+        pollNow();  // show the effect at once rather than up to a poll interval later
 }
 
 }  // namespace depot::ui

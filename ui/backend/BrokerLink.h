@@ -34,8 +34,10 @@ public:
     ~BrokerLink() override;
 
     // Runs `action` on the link's thread; `done` then runs on `receiver`'s thread (not at all if the receiver is
-    // gone). Thread-safe.
+    // gone). A change is shown at once: the link polls a snapshot after it. Thread-safe.
     void submit(Action action, QObject* receiver, std::function<void(const Status&)> done);
+    // The same for an action that changes nothing (browsing, trace, audit): no snapshot poll after it.
+    void submitRead(Action action, QObject* receiver, std::function<void(const Status&)> done);
     void submitOnConnection(ConnectionAction action, QObject* receiver, std::function<void(const Status&)> done);
 
 public slots:
@@ -50,7 +52,8 @@ signals:
 private:
     Status ensureConnected();
     Status backfill(Snapshot& snapshot);
-    void runAction(const Action& action, QObject* receiver, const std::function<void(const Status&)>& done);
+    void runAction(const Action& action, QObject* receiver, const std::function<void(const Status&)>& done,
+                   bool pollAfter);
 
     client::ClientOptions m_options;
     int m_pollIntervalMs;

@@ -59,7 +59,7 @@ PeekDialog::PeekDialog(BrokerLink* link, const QString& queue, QWidget* parent)
 
 void PeekDialog::refresh() {
     auto page = std::make_shared<broker::BrowsePage>();
-    m_link->submit(
+    m_link->submitRead(
         [queue = m_queue.toStdString(), page](client::Admin& admin) {
             broker::BrowseOptions options;
             options.limit = kLimit;
