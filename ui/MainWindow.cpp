@@ -107,6 +107,7 @@ void MainWindow::buildPages() {
     connect(m_durability, &DurabilityPage::message, this, showMessage);
     connect(m_deadLetters, &DeadLettersPage::message, this, showMessage);
     connect(m_deadLetters, &DeadLettersPage::traceRequested, this, &MainWindow::traceMessage);
+    connect(m_queues, &QueuesPage::traceRequested, this, &MainWindow::traceMessage);
     auto* central = new QWidget;
     auto* layout = new QHBoxLayout(central);
     layout->setContentsMargins(0, 0, 0, 0);

@@ -37,6 +37,7 @@
 #include "pages/DurabilityPage.h"
 #include "pages/OverviewPage.h"
 #include "pages/QueuesPage.h"
+#include "pages/TracePage.h"
 #include "support/TempDir.h"
 
 using namespace depot;
@@ -253,6 +254,24 @@ private slots:
         const client::QueueDetails after = admin().showQueue("orders").value();
         QCOMPARE(after.stats.ready, 5u);  // still there, still ready
         QCOMPARE(after.stats.unacked, 0u);
+    }
+
+    // One click from a message row to its timeline.
+    void testPeekLeadsToTheMessagesTrace() {
+        m_window->showPage(MainWindow::QueuesIndex);
+        QTRY_VERIFY_WITH_TIMEOUT(select("orders"), kWaitMs);
+        onNextModal([](QWidget* dialog) {
+            auto* table = dialog->findChild<QTableWidget*>("peekTable");
+            QTRY_VERIFY_WITH_TIMEOUT(table->rowCount() > 0, kWaitMs);
+            table->selectRow(0);
+            dialog->findChild<QPushButton*>("peekTrace")->click();
+        });
+        queues()->peekQueue();
+        QCOMPARE(m_window->currentPage(), MainWindow::TraceIndex);
+        QTableWidget* timeline = m_window->tracePage()->timeline();
+        QTRY_VERIFY_WITH_TIMEOUT(timeline->rowCount() > 0, kWaitMs);
+        QCOMPARE(timeline->item(0, 2)->text(), QString("published"));
+        QCOMPARE(timeline->item(0, 3)->text(), QString("orders"));
     }
 
     void testDurabilityPageSwitchesAQueueToAsyncFlush() {

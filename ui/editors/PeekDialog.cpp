@@ -49,6 +49,16 @@ PeekDialog::PeekDialog(BrokerLink* link, const QString& queue, QWidget* parent)
     auto* buttons = new QDialogButtonBox(QDialogButtonBox::Close);
     QPushButton* again = buttons->addButton(tr("&Refresh"), QDialogButtonBox::ActionRole);
     connect(again, &QPushButton::clicked, this, &PeekDialog::refresh);
+    QPushButton* trace = buttons->addButton(tr("&Trace"), QDialogButtonBox::ActionRole);
+    trace->setObjectName("peekTrace");
+    trace->setToolTip(tr("The selected message's life on the Trace page"));
+    connect(trace, &QPushButton::clicked, this, [this] {
+        const int row = m_table->currentRow();
+        if (row < 0 || row >= int(m_messages.size()) || m_messages[size_t(row)].messageId.empty())
+            return;
+        emit traceRequested(QString::fromStdString(m_messages[size_t(row)].messageId));
+        accept();
+    });
     connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
     auto* layout = new QVBoxLayout(this);
     layout->addWidget(m_summary);

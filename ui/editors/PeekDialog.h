@@ -29,6 +29,7 @@ public slots:
 
 signals:
     void loaded(int count);
+    void traceRequested(const QString& messageId);  // the operator asked for the selected message's timeline
 
 private:
     void display(const broker::BrowsePage& page);

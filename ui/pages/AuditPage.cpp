@@ -47,6 +47,7 @@ AuditPage::AuditPage(BrokerLink* link, QWidget* parent) : QWidget(parent), m_lin
     m_table->setEditTriggers(QAbstractItemView::NoEditTriggers);
     m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
     m_table->verticalHeader()->hide();
+    m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
     m_table->horizontalHeader()->setStretchLastSection(true);
     m_table->setWordWrap(false);
 
@@ -101,7 +102,6 @@ void AuditPage::refresh() {
                 for (int column = 0; column < cells.size(); ++column)
                     m_table->setItem(row, column, new QTableWidgetItem(cells[column]));
             }
-            m_table->resizeColumnsToContents();
             emit loaded(int(entries->size()));
         });
 }

@@ -32,6 +32,7 @@ DeadLetterFilterBar::DeadLetterFilterBar(QWidget* parent) : QWidget(parent) {
     m_source->setEditable(true);
     m_source->setInsertPolicy(QComboBox::NoInsert);
     m_source->lineEdit()->setPlaceholderText(tr("any source queue"));
+    m_source->setMinimumContentsLength(14);
     m_reason = new QComboBox;
     m_reason->setObjectName("filterReason");
     m_reason->addItem(tr("any reason"), -1);

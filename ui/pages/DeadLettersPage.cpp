@@ -76,7 +76,7 @@ DeadLettersPage::DeadLettersPage(BrokerLink* link, QWidget* parent)
     split->addWidget(buildMessages());
     split->setStretchFactor(0, 0);
     split->setStretchFactor(1, 1);
-    split->setSizes({300, 900});
+    split->setSizes({290, 910});
     auto* layout = new QHBoxLayout(this);
     layout->addWidget(split);
 
@@ -95,9 +95,12 @@ QWidget* DeadLettersPage::buildQueueList() {
     m_dlqView->setSelectionBehavior(QAbstractItemView::SelectRows);
     m_dlqView->setSelectionMode(QAbstractItemView::SingleSelection);
     m_dlqView->verticalHeader()->hide();
+    m_dlqView->setWordWrap(false);
+    m_dlqView->setTextElideMode(Qt::ElideMiddle);  // "orders.dl…" hides the part that tells queues apart
     for (int column = 0; column < QueueTableModel::ColumnCount; ++column)
         m_dlqView->setColumnHidden(column, column != QueueTableModel::Name && column != QueueTableModel::Ready &&
                                                column != QueueTableModel::InRate);
+    m_dlqView->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
     m_dlqView->horizontalHeader()->setSectionResizeMode(QueueTableModel::Name, QHeaderView::Stretch);
     connect(m_dlqView->selectionModel(), &QItemSelectionModel::selectionChanged, this, &DeadLettersPage::queueChosen);
     auto* box = new QGroupBox(tr("Dead-letter queues (depth, growth per second)"));
@@ -144,10 +147,10 @@ QWidget* DeadLettersPage::buildMessages() {
     m_view->verticalHeader()->hide();
     m_view->verticalHeader()->setSectionResizeMode(QHeaderView::Fixed);  // uniform rows: no per-row sizing
     m_view->horizontalHeader()->setStretchLastSection(true);
-    for (auto [column, width] : {std::pair{DeadLetterTableModel::Id, 150}, {DeadLetterTableModel::SourceQueue, 110},
-                                 {DeadLetterTableModel::Reason, 95}, {DeadLetterTableModel::Attempts, 65},
-                                 {DeadLetterTableModel::LastError, 220}, {DeadLetterTableModel::FirstDeath, 140},
-                                 {DeadLetterTableModel::LastDeath, 140}, {DeadLetterTableModel::Size, 70}})
+    for (auto [column, width] : {std::pair{DeadLetterTableModel::Id, 120}, {DeadLetterTableModel::SourceQueue, 95},
+                                 {DeadLetterTableModel::Reason, 100}, {DeadLetterTableModel::Attempts, 64},
+                                 {DeadLetterTableModel::LastError, 165}, {DeadLetterTableModel::FirstDeath, 135},
+                                 {DeadLetterTableModel::LastDeath, 135}, {DeadLetterTableModel::Size, 60}})
         m_view->setColumnWidth(column, width);
     connect(m_view->selectionModel(), &QItemSelectionModel::selectionChanged, this, &DeadLettersPage::selectionChanged);
 

@@ -155,6 +155,7 @@ void QueuesPage::peekQueue() {
     if (queue.isEmpty())
         return;
     PeekDialog dialog(m_link, queue, this);
+    connect(&dialog, &PeekDialog::traceRequested, this, &QueuesPage::traceRequested);
     dialog.exec();
 }
 

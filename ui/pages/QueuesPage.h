@@ -37,6 +37,7 @@ public slots:
 signals:
     // A one-line outcome for the status bar ("queue 'orders' created", or why it failed).
     void message(const QString& text);
+    void traceRequested(const QString& messageId);
 
 private:
     const client::QueueDetails* selectedDetails() const;

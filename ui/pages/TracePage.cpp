@@ -51,6 +51,7 @@ TracePage::TracePage(BrokerLink* link, QWidget* parent) : QWidget(parent), m_lin
     m_timeline->setEditTriggers(QAbstractItemView::NoEditTriggers);
     m_timeline->setSelectionBehavior(QAbstractItemView::SelectRows);
     m_timeline->verticalHeader()->hide();
+    m_timeline->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
     m_timeline->horizontalHeader()->setStretchLastSection(true);
     m_timeline->setWordWrap(false);
 
@@ -97,7 +98,7 @@ void TracePage::search() {
                 *events = std::move(result).value();
             return result.status();
         },
-        this, [this, events, request, query](const Status& status) {
+        this, [this, events, request, query, byId = m_byId->isChecked()](const Status& status) {
             if (request != m_request)
                 return;
             m_timeline->setRowCount(0);
@@ -117,13 +118,13 @@ void TracePage::search() {
             m_timeline->setRowCount(int(events->size()));
             for (int row = 0; row < int(events->size()); ++row) {
                 const broker::TraceEvent& e = (*events)[size_t(row)];
+                // Some events are recorded by queue and sequence only; the broker links them to this message.
+                const QString id = e.messageId.empty() && byId ? tr("(same message)") : text(e.messageId);
                 const QStringList cells = {DeadLetterTableModel::formatTime(e.at), offset(e.at - first),
-                                           text(broker::toString(e.kind)), text(e.queue), text(e.messageId),
-                                           text(e.detail)};
+                                           text(broker::toString(e.kind)), text(e.queue), id, text(e.detail)};
                 for (int column = 0; column < cells.size(); ++column)
                     m_timeline->setItem(row, column, new QTableWidgetItem(cells[column]));
             }
-            m_timeline->resizeColumnsToContents();
         });
 }
 
