@@ -10,6 +10,7 @@
 #include "DlqSupport.h"
 #include "Encoding.h"
 #include "Publisher.h"
+#include "depot/client/MessageFile.h"
 
 namespace depotctl {
 
@@ -72,64 +73,6 @@ int dlqExport(Context& context, const Arguments& args) {
     return kExitOk;
 }
 
-Result<depot::broker::Headers> headersFrom(const Json& message) {
-    depot::broker::Headers headers;
-    auto it = message.find("headers");
-    if (it == message.end() || it->is_null())
-        return headers;
-    if (!it->is_array())
-        return Status::invalidArgument("\"headers\" is not an array");
-    for (const Json& pair : *it) {
-        if (!pair.is_array() || pair.size() != 2 || !pair[0].is_string())
-            return Status::invalidArgument("a header is not [name, value]");
-        std::optional<std::string> value;
-        if (pair[1].is_string())
-            value = pair[1].get<std::string>();
-        else if (pair[1].is_object() && pair[1].contains("base64") && pair[1]["base64"].is_string())
-            value = base64Decode(pair[1]["base64"].get<std::string>());
-        if (!value)
-            return Status::invalidArgument("header '" + pair[0].get<std::string>() + "' has no readable value");
-        headers.emplace_back(pair[0].get<std::string>(), std::move(*value));
-    }
-    return headers;
-}
-
-Result<std::string> bodyFrom(const Json& message) {
-    auto text = message.find("body");
-    if (text != message.end() && text->is_string())
-        return text->get<std::string>();
-    auto encoded = message.find("bodyBase64");
-    if (encoded != message.end() && encoded->is_string()) {
-        if (std::optional<std::string> bytes = base64Decode(encoded->get<std::string>()))
-            return std::move(*bytes);
-        return Status::invalidArgument("\"bodyBase64\" is not base64");
-    }
-    return Status::invalidArgument("no \"body\" or \"bodyBase64\"");
-}
-
-// A Message object as a publish of the same id, key, headers and body, to `to` or the queue it names.
-Result<PublishRequest> requestFrom(const std::string& line, const std::optional<std::string>& to) {
-    Result<Json> parsed = parseJson(line);
-    if (!parsed || !parsed->is_object())
-        return Status::invalidArgument("not a JSON object");
-    const Json& message = *parsed;
-    PublishRequest request;
-    request.routingKey = to.value_or(jsonText(message, "queue"));
-    if (request.routingKey.empty())
-        return Status::invalidArgument("no \"queue\" to import into (use --to QUEUE)");
-    request.message.id = jsonText(message, "id");
-    request.message.key = jsonText(message, "key");
-    Result<std::string> body = bodyFrom(message);
-    if (!body)
-        return body.status();
-    request.message.body = std::move(body).value();
-    Result<depot::broker::Headers> headers = headersFrom(message);
-    if (!headers)
-        return headers.status();
-    request.message.headers = std::move(headers).value();
-    return request;
-}
-
 // Every line is read and checked before anything is published: a bad file publishes nothing.
 Result<std::vector<PublishRequest>> readImport(const std::string& path, const std::optional<std::string>& to) {
     std::ifstream file;
@@ -144,10 +87,13 @@ Result<std::vector<PublishRequest>> readImport(const std::string& path, const st
     for (uint64_t number = 1; std::getline(in, line); ++number) {
         if (line.find_first_not_of(" \t\r") == std::string::npos)
             continue;
-        Result<PublishRequest> request = requestFrom(line, to);
-        if (!request)
-            return Status::invalidArgument(path + ":" + std::to_string(number) + ": " + request.status().message() +
+        Result<PublishRequest> request = depot::client::importLine(line, to.value_or(""));
+        if (!request) {
+            const std::string& why = request.status().message();
+            const char* hint = why.rfind("no \"queue\"", 0) == 0 ? " (use --to QUEUE)" : "";
+            return Status::invalidArgument(path + ":" + std::to_string(number) + ": " + why + hint +
                                            "; nothing was imported");
+        }
         requests.push_back(std::move(request).value());
     }
     if (in.bad())

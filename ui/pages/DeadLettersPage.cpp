@@ -154,7 +154,8 @@ QWidget* DeadLettersPage::buildMessages() {
         m_view->setColumnWidth(column, width);
     connect(m_view->selectionModel(), &QItemSelectionModel::selectionChanged, this, &DeadLettersPage::selectionChanged);
 
-    m_allMatching = new QCheckBox(tr("Act on everything the filter matches"));
+    m_allMatching = new QCheckBox(tr("All &matching"));
+    m_allMatching->setToolTip(tr("Act on every message the filter matches, not only the selected rows"));
     m_allMatching->setObjectName("allMatching");
     m_scope = new QLabel;
     m_scope->setObjectName("scope");
@@ -163,13 +164,17 @@ QWidget* DeadLettersPage::buildMessages() {
     auto* requeueTo = actionButton(tr("Requeue &to…"), "requeueTo", tr("To a queue you choose"));
     m_edit = actionButton(tr("&Edit && requeue…"), "editRequeue", tr("Fix the body or headers of one message first"));
     auto* remove = actionButton(tr("&Delete…"), "deleteDeadLetters", tr("Remove for good (asks first)"));
+    auto* exportButton = actionButton(tr("E&xport…"), "exportDeadLetters", tr("To a JSON Lines file"));
+    auto* importButton = actionButton(tr("&Import…"), "importMessages", tr("Publish the messages of a JSON Lines file"));
+    connect(exportButton, &QPushButton::clicked, this, &DeadLettersPage::chooseExportFile);
+    connect(importButton, &QPushButton::clicked, this, &DeadLettersPage::chooseImportFile);
     connect(requeue, &QPushButton::clicked, this, &DeadLettersPage::requeueToOrigin);
     connect(requeueTo, &QPushButton::clicked, this, [this] { this->requeueTo(); });
     connect(m_edit, &QPushButton::clicked, this, &DeadLettersPage::editAndRequeue);
     connect(remove, &QPushButton::clicked, this, &DeadLettersPage::deleteMessages);
-    m_actions = {requeue, requeueTo, remove};
+    m_actions = {requeue, requeueTo, remove, exportButton};
     auto* actions = new QHBoxLayout;
-    for (QPushButton* button : {requeue, requeueTo, m_edit, remove})
+    for (QPushButton* button : {requeue, requeueTo, m_edit, remove, exportButton, importButton})
         actions->addWidget(button);
     actions->addSpacing(12);
     actions->addWidget(m_allMatching);

@@ -47,10 +47,17 @@ public slots:
     void editAndRequeue();
     void deleteMessages();
     void refreshGroups();
+    // JSON Lines (depot/client/MessageFile.h), off the GUI thread. Export: the selection, or everything matching.
+    // Import: every line checked first (a bad file imports nothing), then published with confirms to `target` or
+    // to the queue each line names.
+    void exportTo(const QString& path);
+    void importFrom(const QString& path, const QString& target = {});
 
 signals:
     void message(const QString& text);
     void traceRequested(const QString& messageId);
+    void exported(quint64 messages, const QString& error);               // error empty: done
+    void imported(quint64 confirmed, quint64 refused, const QString& error);
 
 private:
     QWidget* buildQueueList();
@@ -62,6 +69,8 @@ private:
     // The messages an action applies to: the selected rows, or all that match when that box is ticked.
     bool scope(broker::RequeueRequest& request, uint64_t& count) const;
     void runBulk(broker::RequeueRequest request, uint64_t count);
+    void chooseExportFile();
+    void chooseImportFile();
     void updateScope();
     QStringList normalQueues() const;
 
