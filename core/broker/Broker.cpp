@@ -132,6 +132,15 @@ Result<std::vector<Binding>> Broker::listBindings() {
 Result<BrokerSettings> Broker::settings() {
     DEPOT_CALL(Result<BrokerSettings>(m_impl->core->settings()));
 }
+Result<AlertRule> Broker::setAlert(const AlertRule& rule, const Actor& actor) {
+    DEPOT_CALL(m_impl->core->setAlert(rule, actor));
+}
+Status Broker::deleteAlert(const std::string& queue, AlertMetric metric, const Actor& actor) {
+    DEPOT_CALL(m_impl->core->deleteAlert(queue, metric, actor));
+}
+Result<std::vector<AlertState>> Broker::alerts() {
+    DEPOT_CALL(Result<std::vector<AlertState>>(m_impl->core->alerts()));
+}
 Result<BrokerSettings> Broker::configure(const BrokerSettings& settings, const Actor& actor) {
     DEPOT_CALL(m_impl->core->configure(settings, actor));
 }

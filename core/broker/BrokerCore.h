@@ -53,6 +53,9 @@ public:
     std::vector<Binding> listBindings() const { return m_bindings; }
     const BrokerSettings& settings() const { return m_settings; }
     Result<BrokerSettings> configure(const BrokerSettings& settings, const Actor& actor);
+    Result<AlertRule> setAlert(const AlertRule& rule, const Actor& actor);
+    Status deleteAlert(const std::string& queue, AlertMetric metric, const Actor& actor);
+    std::vector<AlertState> alerts() const { return m_alerts; }
 
     // Publishing.
     void publish(PublishRequest request, ConfirmHandler handler);
@@ -195,6 +198,9 @@ private:
     // Recovery (BrokerCoreRecovery.cpp).
     Status loadDefinitions();
     Status loadSettings();
+    Status loadAlerts(const std::map<std::string, std::string>& settings);
+    void evaluateAlerts(TimeMs at, const BrokerStats& now);
+    uint64_t alertValue(AlertMetric metric, const QueueStats& queue, TimeMs at);
     Status replayLog();
 
     // Observability (BrokerCoreStats.cpp).
@@ -216,6 +222,8 @@ private:
     std::unique_ptr<catalog::Catalog> m_catalog;
     LogStager m_stager;
     BrokerSettings m_settings;
+    std::vector<AlertState> m_alerts;
+    std::unordered_map<std::string, std::deque<std::pair<TimeMs, uint64_t>>> m_alertGrowth;  // (at, deadLettered)
 
     std::map<uint32_t, std::unique_ptr<Queue>> m_queues;
     std::set<uint32_t> m_queuesWithDelayed;  // may hold queues whose delayed map has since emptied, or deleted ids

@@ -68,7 +68,7 @@ Status BrokerCore::loadSettings() {
             return Status::corruption("catalog settings: " + valid.message());
     }
     m_log->setAsyncFlushInterval(m_settings.asyncFlushInterval);
-    return Status::ok();
+    return loadAlerts(*stored);
 }
 
 Result<BrokerSettings> BrokerCore::configure(const BrokerSettings& settings, const Actor& actor) {

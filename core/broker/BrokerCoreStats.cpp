@@ -123,6 +123,7 @@ void BrokerCore::sampleMetrics(TimeMs at) {
     }
     samples.push_back(std::move(total));
     m_secondConfirm.reset();
+    evaluateAlerts(at, now);
     m_catalog->appendMetrics(std::move(samples));
 }
 

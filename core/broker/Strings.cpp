@@ -107,6 +107,11 @@ constexpr NameTable<TraceKind, 17> kTraceKinds{{
     {TraceKind::Duplicate, "duplicate"},
 }};
 
+constexpr NameTable<AlertMetric, 4> kAlertMetrics{{{AlertMetric::DeadLetterDepth, "dlq-depth"},
+                                                   {AlertMetric::DeadLetterGrowth, "dlq-growth"},
+                                                   {AlertMetric::OldestAge, "oldest-age"},
+                                                   {AlertMetric::Backlog, "backlog"}}};
+
 }  // namespace
 
 std::string_view toString(FlushMode mode) { return nameOf(kFlushModes, mode); }
@@ -119,6 +124,7 @@ std::string_view toString(NackReason reason) { return nameOf(kNackReasons, reaso
 std::string_view toString(DeathReason reason) { return nameOf(kDeathReasons, reason); }
 std::string_view toString(MessageState state) { return nameOf(kMessageStates, state); }
 std::string_view toString(TraceKind kind) { return nameOf(kTraceKinds, kind); }
+std::string_view toString(AlertMetric metric) { return nameOf(kAlertMetrics, metric); }
 
 std::optional<FlushMode> flushModeFromString(std::string_view text) { return valueOf(kFlushModes, text); }
 std::optional<Overflow> overflowFromString(std::string_view text) { return valueOf(kOverflows, text); }
@@ -132,5 +138,6 @@ std::optional<NackReason> nackReasonFromString(std::string_view text) { return v
 std::optional<DeathReason> deathReasonFromString(std::string_view text) { return valueOf(kDeathReasons, text); }
 std::optional<MessageState> messageStateFromString(std::string_view text) { return valueOf(kMessageStates, text); }
 std::optional<TraceKind> traceKindFromString(std::string_view text) { return valueOf(kTraceKinds, text); }
+std::optional<AlertMetric> alertMetricFromString(std::string_view text) { return valueOf(kAlertMetrics, text); }
 
 }  // namespace depot::broker

@@ -216,6 +216,11 @@ Status Catalog::putSettings(const std::map<std::string, std::string>& settings) 
     return transaction->commit();
 }
 
+Status Catalog::deleteSetting(const std::string& key) {
+    std::lock_guard lock(m_impl->dbMutex);
+    return runOnce(m_impl->db, "DELETE FROM settings WHERE key = ?", "delete setting " + key + " from the catalog", key);
+}
+
 Status Catalog::deleteExchange(const std::string& name) {
     std::lock_guard lock(m_impl->dbMutex);
     SqliteDb& db = m_impl->db;

@@ -49,6 +49,7 @@ public:
     // Broker settings as key → text; the broker owns their meaning. Durable when the call returns.
     Result<std::map<std::string, std::string>> loadSettings();
     Status putSettings(const std::map<std::string, std::string>& settings);  // all or none
+    Status deleteSetting(const std::string& key);                            // absent: OK
 
     // Queued writes.
     bool appendTrace(broker::TraceEvent event);  // false: dropped, the writer is too far behind

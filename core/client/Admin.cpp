@@ -324,6 +324,29 @@ Result<broker::BrokerSettings> settingsFrom(const Result<Json>& reply) {
 
 }  // namespace
 
+Result<std::vector<broker::AlertState>> Admin::alerts() {
+    Result<Json> reply = invoke(m_connection->core(), "alert.list", Json::object());
+    if (!reply)
+        return reply.status();
+    return listFrom<broker::AlertState>("alert.list", *reply, "alerts", [](JsonReader& r, broker::AlertState& s) {
+        r.string("queue", s.rule.queue, JsonReader::Required);
+        r.enumeration("metric", broker::alertMetricFromString, s.rule.metric, JsonReader::Required);
+        r.integer("threshold", s.rule.threshold);
+        r.integer("value", s.value);
+        r.boolean("firing", s.firing);
+        r.integer("since", s.since);
+    });
+}
+
+Status Admin::setAlert(const broker::AlertRule& rule) {
+    return invokeStatus(m_connection->core(), "alert.set",
+                        {{"queue", rule.queue}, {"metric", broker::toString(rule.metric)}, {"threshold", rule.threshold}});
+}
+
+Status Admin::deleteAlert(const std::string& queue, broker::AlertMetric metric) {
+    return invokeStatus(m_connection->core(), "alert.delete", {{"queue", queue}, {"metric", broker::toString(metric)}});
+}
+
 Result<broker::BrokerSettings> Admin::settings() {
     return settingsFrom(invoke(m_connection->core(), "broker.settings", Json::object()));
 }

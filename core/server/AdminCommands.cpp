@@ -156,6 +156,35 @@ Outcome runBrokerOp(broker::Broker& broker, const std::string& op, const Json& r
     return resultOr(broker.configure(settings, actor), settingsJson);
 }
 
+Json alertJson(const broker::AlertState& state) {
+    return {{"queue", state.rule.queue},  {"metric", broker::toString(state.rule.metric)},
+            {"threshold", state.rule.threshold}, {"value", state.value},
+            {"firing", state.firing},     {"since", state.since}};
+}
+
+// alert.list, alert.set, alert.delete.
+Outcome runAlertOp(broker::Broker& broker, const std::string& op, const Json& request, const broker::Actor& actor) {
+    if (op == "alert.list")
+        return resultOr(broker.alerts(), [](const std::vector<broker::AlertState>& alerts) {
+            Json out = Json::array();
+            for (const auto& state : alerts) out.push_back(alertJson(state));
+            return Json{{"alerts", std::move(out)}};
+        });
+    JsonReader r(request);
+    broker::AlertRule rule;
+    r.string("queue", rule.queue, JsonReader::Required);
+    r.enumeration("metric", broker::alertMetricFromString, rule.metric, JsonReader::Required);
+    if (op == "alert.delete") {
+        if (!r.ok()) return invalid(r.status());
+        return statusOr(broker.deleteAlert(rule.queue, rule.metric, actor));
+    }
+    r.integer("threshold", rule.threshold, JsonReader::Required);
+    if (!r.ok()) return invalid(r.status());
+    return resultOr(broker.setAlert(rule, actor), [](const broker::AlertRule& set) {
+        return alertJson({set, 0, false, 0});
+    });
+}
+
 Outcome runExchangeOp(broker::Broker& broker, const std::string& op, const Json& request,
                       const broker::Actor& actor) {
     if (op == "exchange.list")
@@ -378,6 +407,8 @@ Outcome AdminCommands::run(const Json& request, const AdminContext& context) {
         name == "message.dead-letter")
         return runMessageOp(m_broker, name, request, context.actor);
     if (name == "broker.settings" || name == "broker.configure") return runBrokerOp(m_broker, name, request, context.actor);
+    if (name == "alert.list" || name == "alert.set" || name == "alert.delete")
+        return runAlertOp(m_broker, name, request, context.actor);
     if (name == "requeue.start" || name == "requeue.status" || name == "requeue.cancel")
         return runRequeueOp(name, request, context.actor);
     if (name == "stats" || name == "trace" || name == "audit" || name == "history") {

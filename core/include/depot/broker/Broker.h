@@ -164,6 +164,10 @@ public:
     // Validated (interval 1 ms – 60 s), stored in the catalog, applied at once and audited (with what changed).
     // The default flush applies to queues declared afterwards; existing queues keep theirs.
     Result<BrokerSettings> configure(const BrokerSettings& settings, const Actor& actor = {});
+    // Alert thresholds (Observability.h): kept in the catalog, evaluated every second, changes audited.
+    Result<AlertRule> setAlert(const AlertRule& rule, const Actor& actor = {});  // adds or changes
+    Status deleteAlert(const std::string& queue, AlertMetric metric, const Actor& actor = {});
+    Result<std::vector<AlertState>> alerts();
 
     // Publishing. The handler runs exactly once, on the broker thread.
     void publish(PublishRequest request, ConfirmHandler handler);

@@ -59,6 +59,28 @@ struct AuditEntry {
     bool ok = true;
 };
 
+// Alert thresholds per queue: crossing one (value >= threshold) raises the alert, falling back below clears it;
+// both are recorded in the audit log (actor "broker", actions alert-raised / alert-cleared).
+enum class AlertMetric {
+    DeadLetterDepth,   // messages in the queue's dead-letter queue
+    DeadLetterGrowth,  // messages dead-lettered from the queue in the last minute
+    OldestAge,         // milliseconds the oldest message held has waited
+    Backlog,           // messages ready or delayed
+};
+
+struct AlertRule {
+    std::string queue;
+    AlertMetric metric = AlertMetric::DeadLetterDepth;
+    uint64_t threshold = 1;  // at least 1
+};
+
+struct AlertState {
+    AlertRule rule;
+    uint64_t value = 0;    // at the last evaluation (every second)
+    bool firing = false;
+    TimeMs since = 0;      // when it last started firing (0 when it is not)
+};
+
 struct AuditQuery {
     TimeMs from = 0;
     TimeMs to = INT64_MAX;
@@ -136,6 +158,9 @@ struct MetricsSample {
 
 // Spellings: "published", "retry-scheduled", "dead-lettered", "check-back", ... (see Policy.h for the rules).
 std::string_view toString(TraceKind kind);
+// "dlq-depth", "dlq-growth", "oldest-age", "backlog".
+std::string_view toString(AlertMetric metric);
+std::optional<AlertMetric> alertMetricFromString(std::string_view text);
 std::optional<TraceKind> traceKindFromString(std::string_view text);
 
 }  // namespace depot::broker

@@ -83,6 +83,10 @@ public:
     Result<broker::BrokerSettings> settings();
     Result<broker::BrokerSettings> configure(const broker::BrokerSettings& settings);  // admin role
 
+    Result<std::vector<broker::AlertState>> alerts();
+    Status setAlert(const broker::AlertRule& rule);
+    Status deleteAlert(const std::string& queue, broker::AlertMetric metric);
+
     // Reading changes nothing.
     Result<broker::BrowsePage> browse(const std::string& queue, const broker::BrowseOptions& options = {});
     Result<std::vector<broker::MessageGroup>> groups(const std::string& queue, broker::GroupBy by,
