@@ -13,9 +13,11 @@
 #include <QSettings>
 #include <QStackedWidget>
 #include <QStatusBar>
+#include <QSystemTrayIcon>
 #include <QThread>
 #include <QToolButton>
 
+#include "AlertBanner.h"
 #include "backend/BrokerLink.h"
 #include "depot/client/Admin.h"
 #include "models/StorageStatsModel.h"
@@ -108,11 +110,26 @@ void MainWindow::buildPages() {
     connect(m_deadLetters, &DeadLettersPage::message, this, showMessage);
     connect(m_deadLetters, &DeadLettersPage::traceRequested, this, &MainWindow::traceMessage);
     connect(m_queues, &QueuesPage::traceRequested, this, &MainWindow::traceMessage);
+    m_banner = new AlertBanner;
+    if (QSystemTrayIcon::isSystemTrayAvailable()) {
+        m_tray = new QSystemTrayIcon(windowIcon(), this);
+        m_tray->setToolTip(tr("Depot"));
+        m_tray->show();
+    }
+    connect(m_banner, &AlertBanner::raised, this, [this](const QString& what) {
+        if (m_tray)
+            m_tray->showMessage(tr("Depot alert"), what, QSystemTrayIcon::Warning);
+        QApplication::alert(this);  // the taskbar entry asks for attention where there is no tray
+    });
+    auto* right = new QVBoxLayout;
+    right->setContentsMargins(0, 0, 0, 0);
+    right->addWidget(m_banner);
+    right->addWidget(m_stack, 1);
     auto* central = new QWidget;
     auto* layout = new QHBoxLayout(central);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->addWidget(m_navigation);
-    layout->addWidget(m_stack, 1);
+    layout->addLayout(right, 1);
     setCentralWidget(central);
 }
 
@@ -180,6 +197,7 @@ void MainWindow::applySnapshot(const SnapshotPtr& snapshot) {
     m_durability->setSnapshot(snapshot);
     m_clients->setSnapshot(snapshot);
     m_deadLetters->setSnapshot(snapshot);
+    m_banner->setSnapshot(snapshot);
     emit snapshotApplied(snapshot);
 }
 

@@ -12,10 +12,12 @@
 class QLabel;
 class QListWidget;
 class QStackedWidget;
+class QSystemTrayIcon;
 class QThread;
 
 namespace depot::ui {
 
+class AlertBanner;
 class AuditPage;
 class BrokerLink;
 class ClientsPage;
@@ -58,6 +60,7 @@ public:
     DeadLettersPage* deadLettersPage() const { return m_deadLetters; }
     TracePage* tracePage() const { return m_trace; }
     AuditPage* auditPage() const { return m_audit; }
+    AlertBanner* alertBanner() const { return m_banner; }
     // Opens the Trace page on this message's timeline (from any message row).
     void traceMessage(const QString& messageId);
     void showPage(Page page);
@@ -95,6 +98,8 @@ private:
     DeadLettersPage* m_deadLetters = nullptr;
     TracePage* m_trace = nullptr;
     AuditPage* m_audit = nullptr;
+    AlertBanner* m_banner = nullptr;
+    QSystemTrayIcon* m_tray = nullptr;  // null where the desktop has no tray: the banner alone tells
     QLabel* m_mode = nullptr;
     QLabel* m_endpoint = nullptr;
     QLabel* m_flush = nullptr;

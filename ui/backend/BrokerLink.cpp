@@ -56,13 +56,15 @@ void BrokerLink::pollNow() {
         auto stats = m_admin->stats(/*withQueues=*/false);  // listQueues() brings each queue's stats
         auto queues = stats ? m_admin->listQueues() : Result<std::vector<client::QueueDetails>>(stats.status());
         auto sessions = queues ? m_admin->sessions() : Result<std::vector<client::SessionInfo>>(queues.status());
-        if (sessions) {
+        auto alerts = sessions ? m_admin->alerts() : Result<std::vector<broker::AlertState>>(sessions.status());
+        if (alerts) {
             snapshot->stats = std::move(stats).value();
             snapshot->queues = std::move(queues).value();
             snapshot->sessions = std::move(sessions).value();
+            snapshot->alerts = std::move(alerts).value();
             status = backfill(*snapshot);
         } else {
-            status = sessions.status();
+            status = alerts.status();
         }
     }
     const bool connected = status.isOk() && m_connection && m_connection->connected();

@@ -18,6 +18,7 @@ struct Snapshot {
     broker::BrokerStats stats;                    // stats.at: the broker's clock, milliseconds since the epoch
     std::vector<client::QueueDetails> queues;     // definitions and stats of every queue
     std::vector<client::SessionInfo> sessions;    // connected clients
+    std::vector<broker::AlertState> alerts;       // every alert rule with its value and whether it fires
     // First snapshot of a connection only: the broker-wide per-second samples (MetricsSample::queue empty) of the
     // last kLiveHistoryMs, oldest first, so the charts start full. Later points come from consecutive snapshots
     // (counter and histogram differences): reading history makes the broker wait for its catalog writer, which

@@ -12,6 +12,7 @@
 #include "backend/BrokerLink.h"
 #include "editors/PeekDialog.h"
 #include "editors/PublishDialog.h"
+#include "editors/AlertsDialog.h"
 #include "editors/QueueDialog.h"
 #include "models/QueueTableModel.h"
 
@@ -38,11 +39,15 @@ QueuesPage::QueuesPage(BrokerLink* link, QWidget* parent)
     m_publish->setObjectName("publishToQueue");
     m_peek = new QPushButton(tr("Pee&k…"));
     m_peek->setObjectName("peekQueue");
+    m_alerts = new QPushButton(tr("&Alerts…"));
+    m_alerts->setObjectName("queueAlerts");
+    m_alerts->setToolTip(tr("Thresholds on dead letters, message age and backlog"));
     m_purge = new QPushButton(tr("&Purge…"));
     m_delete = new QPushButton(tr("&Delete…"));
     m_delete->setObjectName("deleteQueue");
     m_purge->setObjectName("purgeQueue");
     connect(create, &QPushButton::clicked, this, &QueuesPage::newQueue);
+    connect(m_alerts, &QPushButton::clicked, this, &QueuesPage::editAlerts);
     connect(m_edit, &QPushButton::clicked, this, &QueuesPage::editQueue);
     connect(m_publish, &QPushButton::clicked, this, &QueuesPage::publishToQueue);
     connect(m_peek, &QPushButton::clicked, this, &QueuesPage::peekQueue);
@@ -72,6 +77,7 @@ QueuesPage::QueuesPage(BrokerLink* link, QWidget* parent)
     bar->addWidget(m_edit);
     bar->addWidget(m_publish);
     bar->addWidget(m_peek);
+    bar->addWidget(m_alerts);
     bar->addWidget(m_purge);
     bar->addWidget(m_delete);
     auto* layout = new QVBoxLayout(this);
@@ -101,7 +107,7 @@ const client::QueueDetails* QueuesPage::selectedDetails() const {
 
 void QueuesPage::updateActions() {
     const bool selected = !selectedQueue().isEmpty();
-    for (QPushButton* button : {m_edit, m_publish, m_peek, m_purge, m_delete})
+    for (QPushButton* button : {m_edit, m_publish, m_peek, m_alerts, m_purge, m_delete})
         button->setEnabled(selected);
 }
 
@@ -157,6 +163,26 @@ void QueuesPage::peekQueue() {
     PeekDialog dialog(m_link, queue, this);
     connect(&dialog, &PeekDialog::traceRequested, this, &QueuesPage::traceRequested);
     dialog.exec();
+}
+
+void QueuesPage::editAlerts() {
+    const QString queue = selectedQueue();
+    if (queue.isEmpty() || !m_snapshot)
+        return;
+    AlertsDialog dialog(queue, m_snapshot->alerts, this);
+    if (dialog.exec() != QDialog::Accepted)
+        return;
+    const auto set = dialog.rulesToSet();
+    const auto removed = dialog.rulesToDelete();
+    if (set.empty() && removed.empty())
+        return;
+    run(tr("alerts of '%1' saved").arg(queue), [set, removed, name = queue.toStdString()](client::Admin& admin) {
+        for (const broker::AlertRule& rule : set)
+            DEPOT_RETURN_IF_ERROR(admin.setAlert(rule));
+        for (broker::AlertMetric metric : removed)
+            DEPOT_RETURN_IF_ERROR(admin.deleteAlert(name, metric));
+        return Status::ok();
+    });
 }
 
 void QueuesPage::purgeQueue() {

@@ -33,6 +33,7 @@ public slots:
     void publishToQueue();
     void peekQueue();
     void deleteQueue();
+    void editAlerts();
 
 signals:
     // A one-line outcome for the status bar ("queue 'orders' created", or why it failed).
@@ -53,6 +54,7 @@ private:
     QPushButton* m_edit;
     QPushButton* m_publish;
     QPushButton* m_peek;
+    QPushButton* m_alerts;
     QPushButton* m_purge;
     QPushButton* m_delete;
 };
