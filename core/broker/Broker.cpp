@@ -217,8 +217,8 @@ Status Broker::deadLetterMessage(const std::string& queue, uint64_t sequence, co
     DEPOT_CALL(m_impl->core->deadLetterMessage(queue, sequence, actor));
 }
 
-Result<std::vector<MessageGroup>> Broker::groupMessages(const std::string& queue, GroupBy by,
-                                                        const MessageFilter& filter, size_t limit) {
+Result<MessageGroups> Broker::groupMessages(const std::string& queue, GroupBy by, const MessageFilter& filter,
+                                            size_t limit) {
     DEPOT_CALL(m_impl->core->groupMessages(queue, by, filter, limit));
 }
 Result<std::shared_ptr<RequeueJob>> Broker::requeue(RequeueRequest request) {

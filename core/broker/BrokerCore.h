@@ -71,8 +71,8 @@ public:
 
     // Operator tools.
     Result<BrowsePage> browse(const std::string& queue, const BrowseOptions& options) const;
-    Result<std::vector<MessageGroup>> groupMessages(const std::string& queue, GroupBy by, const MessageFilter& filter,
-                                                    size_t limit) const;
+    Result<MessageGroups> groupMessages(const std::string& queue, GroupBy by, const MessageFilter& filter,
+                                        size_t limit) const;
     Status deleteMessage(const std::string& queue, uint64_t sequence, const Actor& actor);
     // Deletes one waiting message (traced, not audited: a bulk job audits itself once).
     // Returns the message's id ("" if its record could not be read).
@@ -191,8 +191,9 @@ private:
     // Calls `visit` for each message of `queue` matching `filter`, in queue order (ready, delayed, unacked); with
     // its record when the filter needed it or `loadAlways` (null if it could not be read).
     using MatchVisitor = std::function<void(const Entry&, MessageState, TimeMs due, const MessageRecord*)>;
-    void forEachMatching(const Queue& queue, const MessageFilter& filter, bool loadAlways,
-                         const MatchVisitor& visit) const;
+    // Stops after `scanLimit` messages considered; returns how many were.
+    uint64_t forEachMatching(const Queue& queue, const MessageFilter& filter, bool loadAlways,
+                             const MatchVisitor& visit, uint64_t scanLimit = UINT64_MAX) const;
     QueuedMessage describe(const Queue& queue, const Entry& entry, MessageState state, bool bodies) const;
 
     // Recovery (BrokerCoreRecovery.cpp).

@@ -67,10 +67,13 @@ QueuedMessage BrokerCore::describe(const Queue& queue, const Entry& entry, Messa
     return out;
 }
 
-void BrokerCore::forEachMatching(const Queue& queue, const MessageFilter& filter, bool loadAlways,
-                                 const MatchVisitor& visit) const {
+uint64_t BrokerCore::forEachMatching(const Queue& queue, const MessageFilter& filter, bool loadAlways,
+                                     const MatchVisitor& visit, uint64_t scanLimit) const {
     const bool load = loadAlways || needsRecord(filter);
+    uint64_t considered = 0;
     auto consider = [&](const Entry& entry, MessageState state, TimeMs due) {
+        if (considered >= scanLimit) return;
+        ++considered;
         std::shared_ptr<const MessageRecord> record;
         if (load) {
             auto loaded = loadMessage(entry);
@@ -80,7 +83,7 @@ void BrokerCore::forEachMatching(const Queue& queue, const MessageFilter& filter
     };
     queue.ready.forEach([&](const Entry& entry) {
         consider(entry, MessageState::Ready, 0);
-        return true;
+        return considered < scanLimit;
     });
     for (const auto& [due, entry] : queue.delayed) consider(entry, MessageState::Delayed, due);
     std::vector<Entry> unacked;
@@ -88,6 +91,7 @@ void BrokerCore::forEachMatching(const Queue& queue, const MessageFilter& filter
         for (const auto& [tag, pending] : m_consumers.at(id)->unacked) unacked.push_back(pending.entry);
     std::sort(unacked.begin(), unacked.end(), [](const Entry& a, const Entry& b) { return a.sequence < b.sequence; });
     for (const Entry& entry : unacked) consider(entry, MessageState::Unacked, 0);
+    return considered;
 }
 
 Result<BrowsePage> BrokerCore::browse(const std::string& name, const BrowseOptions& options) const {
@@ -103,12 +107,15 @@ Result<BrowsePage> BrokerCore::browse(const std::string& name, const BrowseOptio
     return page;
 }
 
-Result<std::vector<MessageGroup>> BrokerCore::groupMessages(const std::string& name, GroupBy by,
-                                                            const MessageFilter& filter, size_t limit) const {
+Result<MessageGroups> BrokerCore::groupMessages(const std::string& name, GroupBy by, const MessageFilter& filter,
+                                                size_t limit) const {
     const Queue* queue = findQueue(name);
     if (!queue) return Status::notFound("no queue \"" + name + "\"");
     std::unordered_map<std::string, MessageGroup> groups;
-    forEachMatching(*queue, filter, true, [&](const Entry& entry, MessageState, TimeMs, const MessageRecord* record) {
+    MessageGroups out;
+    out.scanned = forEachMatching(
+        *queue, filter, true,
+        [&](const Entry& entry, MessageState, TimeMs, const MessageRecord* record) {
         const DeathRecord* death = record && record->death ? &*record->death : nullptr;
         std::string key;
         if (death) {
@@ -120,14 +127,15 @@ Result<std::vector<MessageGroup>> BrokerCore::groupMessages(const std::string& n
         group.key = key;
         ++group.count;
         group.lastAt = std::max(group.lastAt, death ? death->lastDeathAt : entry.publishedAt);
-    });
-    std::vector<MessageGroup> out;
-    out.reserve(groups.size());
-    for (auto& [key, group] : groups) out.push_back(std::move(group));
-    std::sort(out.begin(), out.end(), [](const MessageGroup& a, const MessageGroup& b) {
+        },
+        kGroupScanLimit);
+    out.partial = out.scanned >= kGroupScanLimit && queue->depth() > kGroupScanLimit;
+    out.groups.reserve(groups.size());
+    for (auto& [key, group] : groups) out.groups.push_back(std::move(group));
+    std::sort(out.groups.begin(), out.groups.end(), [](const MessageGroup& a, const MessageGroup& b) {
         return a.count != b.count ? a.count > b.count : a.key < b.key;
     });
-    if (out.size() > limit) out.resize(limit);
+    if (out.groups.size() > limit) out.groups.resize(limit);
     return out;
 }
 

@@ -243,18 +243,28 @@ Status Admin::deadLetterMessage(const std::string& queue, uint64_t sequence) {
     return invokeStatus(m_connection->core(), "message.dead-letter", {{"queue", queue}, {"sequence", sequence}});
 }
 
-Result<std::vector<broker::MessageGroup>> Admin::groups(const std::string& queue, broker::GroupBy by,
-                                                       const broker::MessageFilter& filter, size_t limit) {
+Result<broker::MessageGroups> Admin::groups(const std::string& queue, broker::GroupBy by,
+                                           const broker::MessageFilter& filter, size_t limit) {
     const char* byName = by == broker::GroupBy::Reason ? "reason" : by == broker::GroupBy::Error ? "error" : "source";
     Json args = {{"queue", queue}, {"by", byName}, {"filter", filterArgument(filter)}, {"limit", limit}};
     Result<Json> reply = invoke(m_connection->core(), "message.groups", std::move(args));
     if (!reply)
         return reply.status();
-    return listFrom<broker::MessageGroup>("message.groups", *reply, "groups", [](JsonReader& r, broker::MessageGroup& g) {
+    auto groups = listFrom<broker::MessageGroup>("message.groups", *reply, "groups", [](JsonReader& r, broker::MessageGroup& g) {
         r.string("key", g.key);
         r.integer("count", g.count);
         r.integer("lastAt", g.lastAt);
     });
+    if (!groups)
+        return groups.status();
+    broker::MessageGroups out;
+    out.groups = std::move(groups).value();
+    JsonReader r(*reply);
+    r.integer("scanned", out.scanned);
+    r.boolean("partial", out.partial);
+    if (!r.ok())
+        return unreadable("message.groups", r.status());
+    return out;
 }
 
 Result<RequeueStarted> Admin::startRequeue(const broker::RequeueRequest& request) {

@@ -239,11 +239,13 @@ Outcome runMessageOp(broker::Broker& broker, const std::string& op, const Json& 
                                         : by == "error" ? broker::GroupBy::Error
                                                         : broker::GroupBy::Source;
         return resultOr(broker.groupMessages(queue, groupBy, filter, std::min(limit, kMaxBrowse)),
-                        [](const std::vector<broker::MessageGroup>& groups) {
+                        [](const broker::MessageGroups& result) {
                             Json out = Json::array();
-                            for (const auto& g : groups)
+                            for (const auto& g : result.groups)
                                 out.push_back({{"key", g.key}, {"count", g.count}, {"lastAt", g.lastAt}});
-                            return Json{{"groups", std::move(out)}};
+                            return Json{{"groups", std::move(out)},
+                                        {"scanned", result.scanned},
+                                        {"partial", result.partial}};
                         });
     }
     if (op == "message.browse") {

@@ -134,23 +134,29 @@ private slots:
         deadLetter(h, "orders", kOrders, "all.dlq");
         deadLetter(h, "billing", {{"bill", "timeout calling payments"}}, "all.dlq");
 
-        auto byError = h.broker().groupMessages("all.dlq", GroupBy::Error);
-        QVERIFY(byError);
+        auto errorGroups = h.broker().groupMessages("all.dlq", GroupBy::Error);
+        QVERIFY(errorGroups);
+        QCOMPARE(errorGroups->scanned, uint64_t(5));
+        QVERIFY(!errorGroups->partial);
+        auto* byError = &errorGroups->groups;
         QCOMPARE(byError->size(), size_t(3));
         QCOMPARE(text((*byError)[0].key), QString("timeout calling payments"));
         QCOMPARE((*byError)[0].count, uint64_t(3));
         QVERIFY((*byError)[0].lastAt > 0);
-        auto bySource = h.broker().groupMessages("all.dlq", GroupBy::Source);
+        auto sourceGroups = h.broker().groupMessages("all.dlq", GroupBy::Source);
+        auto* bySource = &sourceGroups->groups;
         QCOMPARE(text((*bySource)[0].key), QString("orders"));
         QCOMPARE((*bySource)[0].count, uint64_t(4));
         QCOMPARE(text((*bySource)[1].key), QString("billing"));
-        auto byReason = h.broker().groupMessages("all.dlq", GroupBy::Reason);
+        auto reasonGroups = h.broker().groupMessages("all.dlq", GroupBy::Reason);
+        auto* byReason = &reasonGroups->groups;
         QCOMPARE(byReason->size(), size_t(1));
         QCOMPARE(text((*byReason)[0].key), QString("rejected"));
         // Groups of a filtered view, and at most `limit` of them.
         MessageFilter fromOrders;
         fromOrders.sourceQueue = "orders";
-        auto filtered = h.broker().groupMessages("all.dlq", GroupBy::Error, fromOrders, 1);
+        auto filteredGroups = h.broker().groupMessages("all.dlq", GroupBy::Error, fromOrders, 1);
+        auto* filtered = &filteredGroups->groups;
         QCOMPARE(filtered->size(), size_t(1));
         QCOMPARE((*filtered)[0].count, uint64_t(2));
         QVERIFY(!h.broker().groupMessages("no-such-queue", GroupBy::Error));

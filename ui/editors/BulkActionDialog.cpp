@@ -90,7 +90,7 @@ BulkActionDialog::BulkActionDialog(BrokerLink* link, broker::RequeueRequest requ
     resize(560, 240);
 
     if (!m_request.remove && m_request.target.empty()) {
-        auto groups = std::make_shared<std::vector<broker::MessageGroup>>();
+        auto groups = std::make_shared<broker::MessageGroups>();
         m_destinations->setText(tr("Counting where they go…"));
         m_link->submitRead(
             [groups, queue = m_request.queue, filter = m_request.filter](client::Admin& admin) {
@@ -112,11 +112,16 @@ QString BulkActionDialog::verb() const {
     return m_request.body || m_request.headers ? tr("Edit and requeue") : tr("Requeue");
 }
 
-void BulkActionDialog::showDestinations(const std::vector<broker::MessageGroup>& groups) {
+void BulkActionDialog::showDestinations(const broker::MessageGroups& groups) {
     QStringList parts;
-    for (const broker::MessageGroup& group : groups)
+    for (const broker::MessageGroup& group : groups.groups)
         parts << tr("%1: %2").arg(group.key.empty() ? tr("(no source: will fail)") : text(group.key)).arg(group.count);
-    m_destinations->setText(parts.isEmpty() ? QString() : tr("Destinations: %1").arg(parts.join(QStringLiteral(", "))));
+    if (parts.isEmpty())
+        return m_destinations->setText({});
+    m_destinations->setText(tr("Destinations: %1%2")
+                                .arg(parts.join(QStringLiteral(", ")))
+                                .arg(groups.partial ? tr(" (counted among the first %1 messages)").arg(groups.scanned)
+                                                    : QString()));
 }
 
 void BulkActionDialog::start() {

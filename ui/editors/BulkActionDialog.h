@@ -40,7 +40,7 @@ signals:
     void finished(const broker::RequeueReport& report);
 
 private:
-    void showDestinations(const std::vector<broker::MessageGroup>& groups);
+    void showDestinations(const broker::MessageGroups& groups);
     void poll();
     void showReport();
     QString verb() const;

@@ -31,6 +31,7 @@ void DeadLetterTableModel::setQuery(const std::string& queue, const broker::Mess
     m_pages.clear();
     m_recent.clear();
     m_inFlight.clear();
+    m_refreshWanted = false;
     endResetModel();
     emit matchedChanged(0);
     if (!m_queue.empty())
@@ -40,6 +41,12 @@ void DeadLetterTableModel::setQuery(const std::string& queue, const broker::Mess
 void DeadLetterTableModel::refresh() {
     if (m_queue.empty())
         return;
+    // Pages still on their way are waited for: a filtered page of a huge queue can take the broker seconds, and
+    // refreshes piling up behind it would only delay the pages the operator scrolls to.
+    if (!m_inFlight.empty()) {
+        m_refreshWanted = true;
+        return;
+    }
     ++m_generation;  // answers to the old requests would overwrite fresher pages
     m_inFlight.clear();
     std::vector<size_t> loaded;
@@ -76,6 +83,10 @@ void DeadLetterTableModel::received(uint64_t generation, size_t page, Result<bro
     if (generation != m_generation)
         return;
     m_inFlight.erase(page);
+    if (m_inFlight.empty() && m_refreshWanted) {
+        m_refreshWanted = false;
+        QMetaObject::invokeMethod(this, &DeadLetterTableModel::refresh, Qt::QueuedConnection);
+    }
     if (!result) {
         emit loadFailed(QString::fromStdString(result.status().message()));
         return;

@@ -70,6 +70,7 @@ private:
     mutable std::map<size_t, std::vector<broker::QueuedMessage>> m_pages;
     mutable std::list<size_t> m_recent;  // most recently used first
     mutable std::set<size_t> m_inFlight;
+    bool m_refreshWanted = false;  // refresh() asked while pages were in flight
 };
 
 }  // namespace depot::ui

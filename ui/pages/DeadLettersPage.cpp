@@ -128,10 +128,14 @@ QWidget* DeadLettersPage::buildGroups() {
         const QVariant key = m_groups->item(row, 0)->data(Qt::UserRole);
         m_filterBar->narrowTo(broker::GroupBy(m_groupBy->currentData().toInt()), key.toString());
     });
+    m_groupsNote = new QLabel;
+    m_groupsNote->setWordWrap(true);
+    m_groupsNote->hide();
     auto* box = new QGroupBox(tr("Failure groups"));
     auto* layout = new QVBoxLayout(box);
     layout->addWidget(m_groupBy);
     layout->addWidget(m_groups);
+    layout->addWidget(m_groupsNote);
     return box;
 }
 
@@ -258,12 +262,19 @@ void DeadLettersPage::applyFilter() {
 
 void DeadLettersPage::refreshGroups() {
     const std::string queue = m_model->queue();
-    const quint64 request = ++m_groupsRequest;
     if (queue.empty()) {
         m_groups->setRowCount(0);
         return;
     }
-    auto groups = std::make_shared<std::vector<broker::MessageGroup>>();
+    // One count at a time: on a big queue it takes the broker a while, and requests piling up behind each other
+    // would delay everything else this console asks (pages of the table too).
+    if (m_groupsInFlight) {
+        m_groupsWanted = true;
+        return;
+    }
+    m_groupsInFlight = true;
+    const quint64 request = ++m_groupsRequest;
+    auto groups = std::make_shared<broker::MessageGroups>();
     const auto by = broker::GroupBy(m_groupBy->currentData().toInt());
     m_link->submitRead(
         [groups, queue, by, filter = m_model->filter()](client::Admin& admin) {
@@ -273,11 +284,20 @@ void DeadLettersPage::refreshGroups() {
             return result.status();
         },
         this, [this, groups, request](const Status& status) {
+            m_groupsInFlight = false;
+            if (m_groupsWanted) {  // asked again meanwhile: this answer is already stale
+                m_groupsWanted = false;
+                refreshGroups();
+                return;
+            }
             if (!status || request != m_groupsRequest)
                 return;
-            m_groups->setRowCount(int(groups->size()));
-            for (int row = 0; row < int(groups->size()); ++row) {
-                const broker::MessageGroup& group = (*groups)[size_t(row)];
+            m_groupsNote->setText(groups->partial ? tr("Counted among the first %1 messages.").arg(groups->scanned)
+                                                  : QString());
+            m_groupsNote->setVisible(groups->partial);
+            m_groups->setRowCount(int(groups->groups.size()));
+            for (int row = 0; row < int(groups->groups.size()); ++row) {
+                const broker::MessageGroup& group = groups->groups[size_t(row)];
                 auto* key = new QTableWidgetItem(group.key.empty() ? tr("(none)") : text(group.key));
                 key->setData(Qt::UserRole, text(group.key));
                 key->setToolTip(text(group.key));

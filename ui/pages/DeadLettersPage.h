@@ -92,6 +92,9 @@ private:
     QPushButton* m_edit = nullptr;
     quint64 m_detailRequest = 0;
     quint64 m_groupsRequest = 0;
+    bool m_groupsInFlight = false;
+    bool m_groupsWanted = false;  // asked while one was in flight: asked again when it answers
+    QLabel* m_groupsNote = nullptr;
 };
 
 }  // namespace depot::ui

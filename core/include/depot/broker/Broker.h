@@ -105,6 +105,14 @@ struct MessageGroup {
     uint64_t count = 0;
     TimeMs lastAt = 0;    // the latest death (or publish) time among them
 };
+struct MessageGroups {
+    std::vector<MessageGroup> groups;
+    uint64_t scanned = 0;   // messages read to count them
+    bool partial = false;   // the queue holds more than kGroupScanLimit: only its first ones were counted
+};
+// Grouping reads every message's record on the broker thread: it stops after this many, so a huge dead-letter
+// queue cannot hold everyone else up for long (~1 s here).
+inline constexpr uint64_t kGroupScanLimit = 100'000;
 
 struct RequeueItem {
     uint64_t sequence = 0;
@@ -190,10 +198,10 @@ public:
     // Dead-letters one message now (reason rejected): unblocks a per-key queue poisoned by its head.
     Status deadLetterMessage(const std::string& queue, uint64_t sequence, const Actor& actor = {});
     Result<std::shared_ptr<RequeueJob>> requeue(RequeueRequest request);
-    // The messages of `queue` matching `filter`, grouped, most numerous first, at most `limit` groups. No side
-    // effects (like browse).
-    Result<std::vector<MessageGroup>> groupMessages(const std::string& queue, GroupBy by,
-                                                    const MessageFilter& filter = {}, size_t limit = 100);
+    // The messages of `queue` matching `filter`, grouped, most numerous first, at most `limit` groups; among the
+    // first kGroupScanLimit messages of the queue. No side effects (like browse).
+    Result<MessageGroups> groupMessages(const std::string& queue, GroupBy by, const MessageFilter& filter = {},
+                                        size_t limit = 100);
 
     BrokerStats stats();
     // One queue's stats (stats() builds every queue's: with thousands of queues, ask for the one you need).

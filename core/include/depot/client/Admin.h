@@ -89,8 +89,8 @@ public:
 
     // Reading changes nothing.
     Result<broker::BrowsePage> browse(const std::string& queue, const broker::BrowseOptions& options = {});
-    Result<std::vector<broker::MessageGroup>> groups(const std::string& queue, broker::GroupBy by,
-                                                     const broker::MessageFilter& filter = {}, size_t limit = 100);
+    Result<broker::MessageGroups> groups(const std::string& queue, broker::GroupBy by,
+                                         const broker::MessageFilter& filter = {}, size_t limit = 100);
     Status deleteMessage(const std::string& queue, uint64_t sequence);
     Status deadLetterMessage(const std::string& queue, uint64_t sequence);
     // request.actor is ignored: the broker records the session's client@address. request.remove deletes instead.
