@@ -1,3 +1,4 @@
+#include "backend/Text.h"
 #include "editors/BulkActionDialog.h"
 
 #include <QDialogButtonBox>
@@ -21,8 +22,6 @@ namespace {
 
 constexpr int kPollMs = 250;
 constexpr int kDefaultRate = 500;  // messages/s: a redrive that does not flood the consumers it feeds
-
-QString text(std::string_view value) { return QString::fromUtf8(value.data(), qsizetype(value.size())); }
 
 }  // namespace
 

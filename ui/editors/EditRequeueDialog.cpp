@@ -1,3 +1,4 @@
+#include "backend/Text.h"
 #include "editors/EditRequeueDialog.h"
 
 #include <QCheckBox>
@@ -18,8 +19,6 @@
 
 namespace depot::ui {
 namespace {
-
-QString text(std::string_view value) { return QString::fromUtf8(value.data(), qsizetype(value.size())); }
 
 bool isJson(const QByteArray& bytes) {
     QJsonParseError error;

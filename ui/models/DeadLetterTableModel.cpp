@@ -1,3 +1,4 @@
+#include "backend/Text.h"
 #include "models/DeadLetterTableModel.h"
 
 #include <QDateTime>
@@ -8,7 +9,6 @@
 namespace depot::ui {
 namespace {
 
-QString text(std::string_view value) { return QString::fromUtf8(value.data(), qsizetype(value.size())); }
 QString none() { return QStringLiteral("–"); }
 
 // One line, at most 200 characters: an error text may hold a stack trace.

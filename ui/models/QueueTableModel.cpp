@@ -1,3 +1,4 @@
+#include "backend/Text.h"
 #include "models/QueueTableModel.h"
 
 #include <QByteArrayView>
@@ -15,8 +16,6 @@ namespace {
 
 // Shown where there is no value (no rate yet, empty queue, no dead-letter queue).
 QString none() { return QStringLiteral("–"); }
-
-QString text(std::string_view value) { return QString::fromUtf8(value.data(), qsizetype(value.size())); }
 
 QByteArrayView keyOf(const std::string& name) { return QByteArrayView(name.data(), qsizetype(name.size())); }
 

@@ -1,3 +1,4 @@
+#include "backend/Text.h"
 #include "pages/AuditPage.h"
 
 #include <QComboBox>
@@ -15,14 +16,13 @@
 #include "backend/BrokerLink.h"
 #include "depot/client/Admin.h"
 #include "models/DeadLetterTableModel.h"
+#include "pages/ReadOnlyTable.h"
 
 namespace depot::ui {
 namespace {
 
 constexpr size_t kLimit = 1000;
 constexpr qint64 kHour = 3600 * 1000;
-
-QString text(std::string_view value) { return QString::fromUtf8(value.data(), qsizetype(value.size())); }
 
 }  // namespace
 
@@ -40,16 +40,10 @@ AuditPage::AuditPage(BrokerLink* link, QWidget* parent) : QWidget(parent), m_lin
     auto* refresh = new QPushButton(tr("&Refresh"));
     m_summary = new QLabel;
     m_summary->setTextFormat(Qt::PlainText);
-    m_table = new QTableWidget(0, 7);
-    m_table->setObjectName("auditTable");
-    m_table->setHorizontalHeaderLabels(
-        {tr("When"), tr("Who"), tr("Action"), tr("Target"), tr("Messages"), tr("Outcome"), tr("Detail")});
-    m_table->setEditTriggers(QAbstractItemView::NoEditTriggers);
-    m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
-    m_table->verticalHeader()->hide();
+    m_table = readOnlyTable(
+        {tr("When"), tr("Who"), tr("Action"), tr("Target"), tr("Messages"), tr("Outcome"), tr("Detail")}, "auditTable");
     m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
     m_table->horizontalHeader()->setStretchLastSection(true);
-    m_table->setWordWrap(false);
 
     auto* bar = new QHBoxLayout;
     bar->addWidget(m_target, 1);
@@ -99,8 +93,7 @@ void AuditPage::refresh() {
                 const QStringList cells = {DeadLetterTableModel::formatTime(e.at), text(e.actor), text(e.action),
                                            text(e.target), QString::number(e.count), e.ok ? tr("ok") : tr("failed"),
                                            text(e.detail)};
-                for (int column = 0; column < cells.size(); ++column)
-                    m_table->setItem(row, column, new QTableWidgetItem(cells[column]));
+                setRowText(m_table, row, cells);
             }
             emit loaded(int(entries->size()));
         });

@@ -1,3 +1,4 @@
+#include "backend/Text.h"
 #include "pages/DeadLettersPage.h"
 
 #include <QCheckBox>
@@ -26,8 +27,6 @@
 
 namespace depot::ui {
 namespace {
-
-QString text(std::string_view value) { return QString::fromUtf8(value.data(), qsizetype(value.size())); }
 
 QPushButton* actionButton(const QString& label, const char* name, const QString& tip) {
     auto* button = new QPushButton(label);

@@ -1,3 +1,4 @@
+#include "backend/Text.h"
 #include "pages/MessageDetailPane.h"
 
 #include <QApplication>
@@ -17,30 +18,9 @@
 
 #include "editors/PeekDialog.h"
 #include "models/DeadLetterTableModel.h"
+#include "pages/ReadOnlyTable.h"
 
 namespace depot::ui {
-namespace {
-
-QString text(std::string_view value) { return QString::fromUtf8(value.data(), qsizetype(value.size())); }
-
-QTableWidget* plainTable(const QStringList& titles) {
-    auto* table = new QTableWidget(0, int(titles.size()));
-    table->setHorizontalHeaderLabels(titles);
-    table->setEditTriggers(QAbstractItemView::NoEditTriggers);
-    table->setSelectionBehavior(QAbstractItemView::SelectRows);
-    table->verticalHeader()->hide();
-    table->horizontalHeader()->setStretchLastSection(true);
-    table->setWordWrap(false);
-    return table;
-}
-
-void setRow(QTableWidget* table, int row, const QStringList& cells) {
-    for (int column = 0; column < cells.size(); ++column)
-        table->setItem(row, column, new QTableWidgetItem(cells[column]));  // items render plain text
-}
-
-}  // namespace
-
 MessageDetailPane::MessageDetailPane(QWidget* parent) : QWidget(parent) {
     m_title = new QLabel;
     m_title->setTextFormat(Qt::PlainText);
@@ -58,11 +38,11 @@ MessageDetailPane::MessageDetailPane(QWidget* parent) : QWidget(parent) {
     m_payload->setObjectName("payload");
     m_payload->setReadOnly(true);
     m_payload->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
-    m_headers = plainTable({tr("Header"), tr("Value")});
+    m_headers = readOnlyTable({tr("Header"), tr("Value")});
     m_death = new QPlainTextEdit;
     m_death->setObjectName("deathRecord");
     m_death->setReadOnly(true);
-    m_lineage = plainTable({tr("When"), tr("By"), tr("From"), tr("To")});
+    m_lineage = readOnlyTable({tr("When"), tr("By"), tr("From"), tr("To")});
     m_lineage->setObjectName("lineage");
     m_tabs = new QTabWidget;
     m_tabs->addTab(m_payload, tr("Payload"));
@@ -130,9 +110,9 @@ void MessageDetailPane::renderPayload() {
 
 void MessageDetailPane::fillHeaders(const broker::QueuedMessage& message) {
     m_headers->setRowCount(int(message.headers.size()) + 1);
-    setRow(m_headers, 0, {tr("(key)"), message.key.empty() ? tr("–") : text(message.key)});
+    setRowText(m_headers, 0, {tr("(key)"), message.key.empty() ? tr("–") : text(message.key)});
     for (size_t i = 0; i < message.headers.size(); ++i)
-        setRow(m_headers, int(i) + 1,
+        setRowText(m_headers, int(i) + 1,
                {text(message.headers[i].first), PeekDialog::bodyText(message.headers[i].second, 4096)});
 }
 
@@ -155,7 +135,7 @@ void MessageDetailPane::fillDeath(const broker::QueuedMessage& message) {
     m_lineage->setRowCount(int(d.requeues.size()));
     for (size_t i = 0; i < d.requeues.size(); ++i) {
         const broker::RequeueEvent& e = d.requeues[i];
-        setRow(m_lineage, int(i),
+        setRowText(m_lineage, int(i),
                {DeadLetterTableModel::formatTime(e.at), text(e.by), text(e.fromQueue), text(e.toQueue)});
     }
 }

@@ -1,3 +1,4 @@
+#include "backend/Text.h"
 #include "pages/TracePage.h"
 
 #include <QHBoxLayout>
@@ -14,11 +15,10 @@
 #include "backend/BrokerLink.h"
 #include "depot/client/Admin.h"
 #include "models/DeadLetterTableModel.h"
+#include "pages/ReadOnlyTable.h"
 
 namespace depot::ui {
 namespace {
-
-QString text(std::string_view value) { return QString::fromUtf8(value.data(), qsizetype(value.size())); }
 
 // "+0 ms", "+1.250 s", "+3 min 5 s": how long after the first event.
 QString offset(broker::TimeMs since) {
@@ -44,16 +44,10 @@ TracePage::TracePage(BrokerLink* link, QWidget* parent) : QWidget(parent), m_lin
     m_summary = new QLabel(tr("Type a message id to see everything that happened to it."));
     m_summary->setObjectName("traceSummary");
     m_summary->setTextFormat(Qt::PlainText);
-    m_timeline = new QTableWidget(0, 6);
-    m_timeline->setObjectName("traceTimeline");
-    m_timeline->setHorizontalHeaderLabels(
-        {tr("Time"), tr("After"), tr("Event"), tr("Queue"), tr("Message id"), tr("Detail")});
-    m_timeline->setEditTriggers(QAbstractItemView::NoEditTriggers);
-    m_timeline->setSelectionBehavior(QAbstractItemView::SelectRows);
-    m_timeline->verticalHeader()->hide();
+    m_timeline = readOnlyTable({tr("Time"), tr("After"), tr("Event"), tr("Queue"), tr("Message id"), tr("Detail")},
+                               "traceTimeline");
     m_timeline->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
     m_timeline->horizontalHeader()->setStretchLastSection(true);
-    m_timeline->setWordWrap(false);
 
     auto* bar = new QHBoxLayout;
     bar->addWidget(m_query, 1);
@@ -122,8 +116,7 @@ void TracePage::search() {
                 const QString id = e.messageId.empty() && byId ? tr("(same message)") : text(e.messageId);
                 const QStringList cells = {DeadLetterTableModel::formatTime(e.at), offset(e.at - first),
                                            text(broker::toString(e.kind)), text(e.queue), id, text(e.detail)};
-                for (int column = 0; column < cells.size(); ++column)
-                    m_timeline->setItem(row, column, new QTableWidgetItem(cells[column]));
+                setRowText(m_timeline, row, cells);
             }
         });
 }
