@@ -33,6 +33,7 @@
 #include "editors/PublishDialog.h"
 #include "editors/QueueDialog.h"
 #include "models/QueueTableModel.h"
+#include "pages/AuditPage.h"
 #include "pages/ClientsPage.h"
 #include "pages/DurabilityPage.h"
 #include "pages/OverviewPage.h"
@@ -361,6 +362,8 @@ private slots:
             for (int page = 0; page < MainWindow::PageCount; ++page) {
                 m_window->showPage(MainWindow::Page(page));
                 QCoreApplication::processEvents();
+                if (page == MainWindow::AuditIndex)  // read from the broker when shown: wait for it
+                    QTRY_VERIFY_WITH_TIMEOUT(m_window->auditPage()->table()->rowCount() > 0, kWaitMs);
                 const QImage image = m_window->grab().toImage();
                 QCOMPARE(image.size(), size);
                 const QString file = folder + "/" + names[page] + ".png";

@@ -70,6 +70,8 @@ void AuditPage::refresh() {
     if (const qint64 span = m_since->currentData().toLongLong(); span > 0)
         query.from = QDateTime::currentMSecsSinceEpoch() - span;
     const quint64 request = ++m_request;
+    if (m_table->rowCount() == 0)
+        m_summary->setText(tr("Reading the audit log…"));
     auto entries = std::make_shared<std::vector<broker::AuditEntry>>();
     m_link->submitRead(
         [entries, query](client::Admin& admin) {
