@@ -68,7 +68,7 @@ Status BrokerCore::deleteAlert(const std::string& queue, AlertMetric metric, con
     audit(actor, "delete-alert", queue, std::string(toString(metric)), 0, removed);
     if (!removed) return removed;
     m_alerts.erase(it);
-    m_alertGrowth.erase(queue);
+    if (metric == AlertMetric::DeadLetterGrowth) m_alertGrowth.erase(queue);
     return Status::ok();
 }
 
