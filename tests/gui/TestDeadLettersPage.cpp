@@ -7,6 +7,7 @@
 
 #include <QCheckBox>
 #include <QComboBox>
+#include <QDateTimeEdit>
 #include <QDir>
 #include <QFile>
 #include <QSignalSpy>
@@ -160,6 +161,21 @@ private slots:
         page()->applyFilter();
         QTRY_COMPARE_WITH_TIMEOUT(model()->matched(), uint64_t(1), kWaitMs);
         QTRY_COMPARE_WITH_TIMEOUT(cellOf(model(), 0, DeadLetterTableModel::Id), QString("pay-2"), kWaitMs);
+        page()->filterBar()->clear();
+        // A time range on the last death: tomorrow holds none of them, a range around now all three.
+        auto* since = page()->filterBar()->findChild<QComboBox*>("filterSince");
+        since->setCurrentIndex(since->count() - 1);  // between…
+        auto* from = page()->filterBar()->findChild<QDateTimeEdit*>("filterFrom");
+        auto* to = page()->filterBar()->findChild<QDateTimeEdit*>("filterTo");
+        const QDateTime now = QDateTime::currentDateTime();
+        from->setDateTime(now.addDays(1));
+        to->setDateTime(now.addDays(2));
+        page()->applyFilter();
+        QTRY_COMPARE_WITH_TIMEOUT(model()->matched(), uint64_t(0), kWaitMs);
+        from->setDateTime(now.addSecs(-3600));
+        to->setDateTime(now.addSecs(3600));
+        page()->applyFilter();
+        QTRY_COMPARE_WITH_TIMEOUT(model()->matched(), uint64_t(3), kWaitMs);
         page()->filterBar()->clear();
         page()->applyFilter();
         QTRY_COMPARE_WITH_TIMEOUT(model()->matched(), uint64_t(3), kWaitMs);

@@ -1,6 +1,7 @@
 #include "pages/DeadLetterFilterBar.h"
 
 #include <QComboBox>
+#include <QDateTimeEdit>
 #include <QGridLayout>
 #include <QLabel>
 #include <QLineEdit>
@@ -15,6 +16,7 @@ constexpr broker::DeathReason kReasons[] = {broker::DeathReason::Rejected, broke
                                             broker::DeathReason::Expired, broker::DeathReason::Overflow,
                                             broker::DeathReason::TxUnresolved};
 constexpr qint64 kHour = 3600 * 1000;
+constexpr qint64 kBetween = -1;  // the "between…" item: the two date-time fields say
 
 QLineEdit* field(const QString& name, const QString& placeholder) {
     auto* edit = new QLineEdit;
@@ -44,6 +46,17 @@ DeadLetterFilterBar::DeadLetterFilterBar(QWidget* parent) : QWidget(parent) {
     m_since->addItem(tr("last hour"), kHour);
     m_since->addItem(tr("last 24 hours"), 24 * kHour);
     m_since->addItem(tr("last 7 days"), 7 * 24 * kHour);
+    m_since->addItem(tr("between…"), kBetween);
+    const QDateTime now = QDateTime::currentDateTime();
+    m_from = new QDateTimeEdit(now.addDays(-1));
+    m_from->setObjectName("filterFrom");
+    m_to = new QDateTimeEdit(now.addSecs(3600));
+    m_to->setObjectName("filterTo");
+    for (QDateTimeEdit* edit : {m_from, m_to}) {
+        edit->setDisplayFormat(QStringLiteral("yyyy-MM-dd hh:mm:ss"));
+        edit->setCalendarPopup(true);
+        edit->hide();
+    }
     m_text = field("filterText", tr("text in body, headers, id, key or error"));
     m_error = field("filterError", tr("last error contains"));
     m_jsonPath = field("filterJsonPath", tr("JSON path, e.g. $.order.id"));
@@ -66,7 +79,9 @@ DeadLetterFilterBar::DeadLetterFilterBar(QWidget* parent) : QWidget(parent) {
     grid->addWidget(m_jsonPath, 1, 2, 1, 2);
     grid->addWidget(m_jsonEquals, 1, 4);
     grid->addWidget(reset, 1, 5);
-    grid->addWidget(m_problem, 2, 0, 1, 6);
+    grid->addWidget(m_from, 2, 0, 1, 2);
+    grid->addWidget(m_to, 2, 2);
+    grid->addWidget(m_problem, 3, 0, 1, 6);
     grid->setColumnStretch(3, 2);
     grid->setColumnStretch(4, 1);
     m_problem->hide();
@@ -78,7 +93,16 @@ DeadLetterFilterBar::DeadLetterFilterBar(QWidget* parent) : QWidget(parent) {
     connect(m_source->lineEdit(), &QLineEdit::returnPressed, m_apply, &QPushButton::click);
     connect(m_source, &QComboBox::activated, this, &DeadLetterFilterBar::applied);
     connect(m_reason, &QComboBox::activated, this, &DeadLetterFilterBar::applied);
-    connect(m_since, &QComboBox::activated, this, &DeadLetterFilterBar::applied);
+    connect(m_since, &QComboBox::activated, this, [this] {
+        const bool between = m_since->currentData().toLongLong() == kBetween;
+        m_from->setVisible(between);
+        m_to->setVisible(between);
+        emit applied();
+    });
+    for (QDateTimeEdit* edit : {m_from, m_to})
+        connect(edit, &QDateTimeEdit::dateTimeChanged, this, &DeadLetterFilterBar::revalidate);
+    connect(m_from, &QDateTimeEdit::editingFinished, m_apply, &QPushButton::click);
+    connect(m_to, &QDateTimeEdit::editingFinished, m_apply, &QPushButton::click);
     connect(m_apply, &QPushButton::clicked, this, [this] {
         if (isValid())
             emit applied();
@@ -91,7 +115,9 @@ DeadLetterFilterBar::DeadLetterFilterBar(QWidget* parent) : QWidget(parent) {
 
 bool DeadLetterFilterBar::isValid() const {
     const std::string path = m_jsonPath->text().trimmed().toStdString();
-    return (path.empty() || broker::validateJsonPath(path)) && (!path.empty() || m_jsonEquals->text().isEmpty());
+    const bool between = m_since->currentData().toLongLong() == kBetween;
+    return (path.empty() || broker::validateJsonPath(path)) && (!path.empty() || m_jsonEquals->text().isEmpty()) &&
+           (!between || m_from->dateTime() <= m_to->dateTime());
 }
 
 void DeadLetterFilterBar::revalidate() {
@@ -102,6 +128,8 @@ void DeadLetterFilterBar::revalidate() {
             problem = QString::fromStdString(valid.message());
     if (problem.isEmpty() && path.empty() && !m_jsonEquals->text().isEmpty())
         problem = tr("a value to compare needs a JSON path");
+    if (problem.isEmpty() && m_since->currentData().toLongLong() == kBetween && m_from->dateTime() > m_to->dateTime())
+        problem = tr("the time range ends before it starts");
     m_problem->setText(problem);
     m_problem->setVisible(!problem.isEmpty());
     m_apply->setEnabled(problem.isEmpty());
@@ -112,8 +140,12 @@ broker::MessageFilter DeadLetterFilterBar::filter(broker::TimeMs now) const {
     out.sourceQueue = m_source->currentText().trimmed().toStdString();
     if (const int reason = m_reason->currentData().toInt(); reason >= 0)
         out.reason = broker::DeathReason(reason);
-    if (const qint64 span = m_since->currentData().toLongLong(); span > 0)
+    if (const qint64 span = m_since->currentData().toLongLong(); span == kBetween) {
+        out.from = m_from->dateTime().toMSecsSinceEpoch();
+        out.to = m_to->dateTime().toMSecsSinceEpoch();
+    } else if (span > 0) {
         out.from = now - span;
+    }
     out.text = m_text->text().toStdString();
     out.error = m_error->text().toStdString();
     out.jsonPath = m_jsonPath->text().trimmed().toStdString();
@@ -153,6 +185,8 @@ void DeadLetterFilterBar::clear() {
     m_source->setCurrentText({});
     m_reason->setCurrentIndex(0);
     m_since->setCurrentIndex(0);
+    m_from->hide();
+    m_to->hide();
     for (QLineEdit* edit : {m_text, m_error, m_jsonPath, m_jsonEquals})
         edit->clear();
 }

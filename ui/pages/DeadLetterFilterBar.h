@@ -7,6 +7,7 @@
 #include "depot/broker/Broker.h"
 
 class QComboBox;
+class QDateTimeEdit;
 class QLabel;
 class QLineEdit;
 class QPushButton;
@@ -19,7 +20,8 @@ class DeadLetterFilterBar : public QWidget {
 public:
     explicit DeadLetterFilterBar(QWidget* parent = nullptr);
 
-    // The filter as entered; time ranges are taken relative to `now` (the broker's clock).
+    // The filter as entered; "last hour" and the like are taken relative to `now` (the broker's clock), "between…"
+    // as the two times entered (last death of a dead letter, publish time of others).
     broker::MessageFilter filter(broker::TimeMs now) const;
     bool isValid() const;
     void setSourceQueues(const QStringList& queues);  // offered in the source combo (free text allowed too)
@@ -38,6 +40,8 @@ private:
     QComboBox* m_source;
     QComboBox* m_reason;
     QComboBox* m_since;
+    QDateTimeEdit* m_from;  // shown for "between…"
+    QDateTimeEdit* m_to;
     QLineEdit* m_text;
     QLineEdit* m_error;
     QLineEdit* m_jsonPath;

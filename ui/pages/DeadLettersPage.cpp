@@ -8,6 +8,7 @@
 #include <QHeaderView>
 #include <QInputDialog>
 #include <QLabel>
+#include <QMessageBox>
 #include <QPushButton>
 #include <QSortFilterProxyModel>
 #include <QSplitter>
@@ -364,10 +365,21 @@ bool DeadLettersPage::scope(broker::RequeueRequest& request, uint64_t& count) co
         count = m_model->matched();
         return count > 0;
     }
-    for (const QModelIndex& row : m_view->selectionModel()->selectedRows())
+    const QModelIndexList rows = m_view->selectionModel()->selectedRows();
+    for (const QModelIndex& row : rows)
         if (const broker::QueuedMessage* message = m_model->messageAt(row.row()))
             request.filter.sequences.push_back(message->sequence);
     count = request.filter.sequences.size();
+    if (count < uint64_t(rows.size())) {
+        // Rows far from the screen are not loaded: their messages are unknown here. Acting on the loaded part
+        // only would surprise; the filter reaches them all.
+        QMessageBox::information(const_cast<DeadLettersPage*>(this), tr("Dead letters"),
+                                 tr("%1 of the %2 selected rows are not loaded. Narrow the filter to the messages "
+                                    "you mean and tick \"All matching\", or select fewer rows.")
+                                     .arg(uint64_t(rows.size()) - count)
+                                     .arg(rows.size()));
+        return false;
+    }
     return count > 0;
 }
 
