@@ -75,19 +75,8 @@ void MainWindow::buildPages() {
     m_overview = new OverviewPage;
     m_queues = new QueuesPage(m_link);
     m_overview->setHistoryProvider([this](qint64 from, qint64 to, OverviewPage::HistoryCallback done) {
-        auto samples = std::make_shared<std::vector<broker::MetricsSample>>();
-        m_link->submitRead(
-            [samples, from, to](client::Admin& admin) {
-                auto history = admin.history("", from, to);
-                if (history)
-                    *samples = std::move(history).value();
-                return history.status();
-            },
-            m_overview,
-            [samples, done = std::move(done)](const Status& status) {
-                done(status ? Result<std::vector<broker::MetricsSample>>(std::move(*samples))
-                            : Result<std::vector<broker::MetricsSample>>(status));
-            });
+        m_link->fetch<std::vector<broker::MetricsSample>>(
+            [from, to](client::Admin& admin) { return admin.history("", from, to); }, m_overview, std::move(done));
     });
     m_durability = new DurabilityPage(m_link);
     m_clients = new ClientsPage;

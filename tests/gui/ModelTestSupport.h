@@ -1,7 +1,8 @@
 #pragma once
-// What the console's model tests share: a poll that failed, and a cell's text.
+// What the console's model tests share: a poll that failed, a cell's text, a sorted view.
 #include <QAbstractItemModel>
 #include <QAbstractItemModelTester>
+#include <QSortFilterProxyModel>
 
 #include <memory>
 
@@ -21,5 +22,15 @@ inline ui::SnapshotPtr failedPoll() {
 inline QString cell(const QAbstractItemModel& model, int row, int column) {
     return model.index(row, column).data().toString();
 }
+
+// `model` through a QSortFilterProxyModel sorting by `sortRole`, as the pages show it, checked by a model tester.
+struct SortedView {
+    SortedView(QAbstractItemModel* model, int sortRole) {
+        proxy.setSourceModel(model);
+        proxy.setSortRole(sortRole);
+    }
+    QSortFilterProxyModel proxy;
+    QAbstractItemModelTester tester{&proxy, kReport};
+};
 
 }  // namespace depot::test

@@ -16,6 +16,7 @@ using depot::broker::TimeMs;
 using depot::test::cell;
 using depot::test::failedPoll;
 using depot::test::kReport;
+using depot::test::SortedView;
 using depot::client::SessionConsumerInfo;
 using depot::client::SessionInfo;
 using depot::ui::ClientsModel;
@@ -219,10 +220,8 @@ private slots:
         ClientsModel model;
         QAbstractItemModelTester tester(&model, kReport);
         model.setSnapshot(makeSnapshot(kStart, sessions));
-        QSortFilterProxyModel proxy;
-        proxy.setSourceModel(&model);
-        proxy.setSortRole(ClientsModel::SortRole);
-        QAbstractItemModelTester proxyTester(&proxy, kReport);
+        SortedView view(&model, ClientsModel::SortRole);
+        QSortFilterProxyModel& proxy = view.proxy;
 
         proxy.sort(ClientsModel::Unconfirmed, Qt::AscendingOrder);
         QCOMPARE(cell(proxy, 0, ClientsModel::Unconfirmed), QStringLiteral("9"));

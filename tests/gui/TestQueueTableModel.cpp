@@ -16,6 +16,7 @@ using depot::broker::TimeMs;
 using depot::test::cell;
 using depot::test::failedPoll;
 using depot::test::kReport;
+using depot::test::SortedView;
 using depot::client::QueueDetails;
 using depot::ui::QueueTableModel;
 using depot::ui::Snapshot;
@@ -258,10 +259,8 @@ private slots:
         QueueTableModel model;
         QAbstractItemModelTester tester(&model, kReport);
         model.setSnapshot(makeSnapshot(kStart, queues));
-        QSortFilterProxyModel proxy;
-        proxy.setSourceModel(&model);
-        proxy.setSortRole(QueueTableModel::SortRole);
-        QAbstractItemModelTester proxyTester(&proxy, kReport);
+        SortedView view(&model, QueueTableModel::SortRole);
+        QSortFilterProxyModel& proxy = view.proxy;
 
         proxy.sort(QueueTableModel::Ready, Qt::AscendingOrder);
         QCOMPARE(cell(proxy, 0, QueueTableModel::Ready), QStringLiteral("9"));
@@ -285,10 +284,8 @@ private slots:
         model.setSnapshot(
             makeSnapshot(kStart + 1000, {withCounters(makeQueue("a"), 100, 0), withCounters(makeQueue("b"), 9, 0),
                                          withCounters(makeQueue("c"), 10, 0)}));
-        QSortFilterProxyModel proxy;
-        proxy.setSourceModel(&model);
-        proxy.setSortRole(QueueTableModel::SortRole);
-        QAbstractItemModelTester proxyTester(&proxy, kReport);
+        SortedView view(&model, QueueTableModel::SortRole);
+        QSortFilterProxyModel& proxy = view.proxy;
         proxy.sort(QueueTableModel::InRate, Qt::AscendingOrder);
         QCOMPARE(cell(proxy, 0, QueueTableModel::InRate), QStringLiteral("9.0"));
         QCOMPARE(cell(proxy, 1, QueueTableModel::InRate), QStringLiteral("10.0"));

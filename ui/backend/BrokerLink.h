@@ -8,8 +8,10 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 
 #include "backend/Snapshot.h"
+#include "depot/Result.h"
 #include "depot/client/ClientOptions.h"
 
 class QTimer;
@@ -38,6 +40,21 @@ public:
     void submit(Action action, QObject* receiver, std::function<void(const Status&)> done);
     // The same for an action that changes nothing (browsing, trace, audit): no snapshot poll after it.
     void submitRead(Action action, QObject* receiver, std::function<void(const Status&)> done);
+    // A read that returns something: `read` runs on the link's thread, `done` gets its result (or why the link
+    // could not run it) on `receiver`'s thread. No snapshot poll after it.
+    template <typename T>
+    void fetch(std::function<Result<T>(client::Admin&)> read, QObject* receiver,
+               std::function<void(Result<T>)> done) {
+        auto answer = std::make_shared<std::optional<Result<T>>>();
+        submitRead(
+            [answer, read = std::move(read)](client::Admin& admin) {
+                *answer = read(admin);
+                return answer->value().status();
+            },
+            receiver, [answer, done = std::move(done)](const Status& status) {
+                done(answer->has_value() ? std::move(**answer) : Result<T>(status));
+            });
+    }
     void submitOnConnection(ConnectionAction action, QObject* receiver, std::function<void(const Status&)> done);
 
 public slots:

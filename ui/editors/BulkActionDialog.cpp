@@ -89,20 +89,17 @@ BulkActionDialog::BulkActionDialog(BrokerLink* link, broker::RequeueRequest requ
     resize(560, 240);
 
     if (!m_request.remove && m_request.target.empty()) {
-        auto groups = std::make_shared<broker::MessageGroups>();
         m_destinations->setText(tr("Counting where they go…"));
-        m_link->submitRead(
-            [groups, queue = m_request.queue, filter = m_request.filter](client::Admin& admin) {
-                auto result = admin.groups(queue, broker::GroupBy::Source, filter, 20);
-                if (result)
-                    *groups = std::move(result).value();
-                return result.status();
+        m_link->fetch<broker::MessageGroups>(
+            [queue = m_request.queue, filter = m_request.filter](client::Admin& admin) {
+                return admin.groups(queue, broker::GroupBy::Source, filter, 20);
             },
-            this, [this, groups](const Status& status) {
-                if (status)
+            this, [this](Result<broker::MessageGroups> groups) {
+                if (groups)
                     showDestinations(*groups);
                 else
-                    m_destinations->setText(tr("Could not count the destinations: %1").arg(text(status.message())));
+                    m_destinations->setText(
+                        tr("Could not count the destinations: %1").arg(text(groups.status().message())));
             });
     }
 }
@@ -170,16 +167,10 @@ void BulkActionDialog::cancelJob() {
 }
 
 void BulkActionDialog::poll() {
-    auto status = std::make_shared<client::RequeueStatus>();
-    m_link->submitRead(
-        [status, job = m_job](client::Admin& admin) {
-            auto result = admin.requeueStatus(job);
-            if (result)
-                *status = std::move(result).value();
-            return result.status();
-        },
-        this, [this, status](const Status& ok) {
-            if (!ok || m_step != Step::Running)
+    m_link->fetch<client::RequeueStatus>(
+        [job = m_job](client::Admin& admin) { return admin.requeueStatus(job); }, this,
+        [this](Result<client::RequeueStatus> status) {
+            if (!status || m_step != Step::Running)
                 return;
             m_progress->setValue(int(status->done));
             if (!status->finished || !status->report)

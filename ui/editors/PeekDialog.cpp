@@ -68,20 +68,17 @@ PeekDialog::PeekDialog(BrokerLink* link, const QString& queue, QWidget* parent)
 }
 
 void PeekDialog::refresh() {
-    auto page = std::make_shared<broker::BrowsePage>();
-    m_link->submitRead(
-        [queue = m_queue.toStdString(), page](client::Admin& admin) {
+    m_link->fetch<broker::BrowsePage>(
+        [queue = m_queue.toStdString()](client::Admin& admin) {
             broker::BrowseOptions options;
             options.limit = kLimit;
-            auto result = admin.browse(queue, options);
-            if (result)
-                *page = std::move(result).value();
-            return result.status();
+            return admin.browse(queue, options);
         },
         this,
-        [this, page](const Status& status) {
-            if (!status) {
-                m_summary->setText(tr("Cannot read %1: %2").arg(m_queue, QString::fromStdString(status.message())));
+        [this](Result<broker::BrowsePage> page) {
+            if (!page) {
+                m_summary->setText(
+                    tr("Cannot read %1: %2").arg(m_queue, QString::fromStdString(page.status().message())));
                 return;
             }
             display(*page);

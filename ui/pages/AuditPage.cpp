@@ -72,19 +72,14 @@ void AuditPage::refresh() {
     const quint64 request = ++m_request;
     if (m_table->rowCount() == 0)
         m_summary->setText(tr("Reading the audit log…"));
-    auto entries = std::make_shared<std::vector<broker::AuditEntry>>();
-    m_link->submitRead(
-        [entries, query](client::Admin& admin) {
-            auto result = admin.audit(query);
-            if (result)
-                *entries = std::move(result).value();
-            return result.status();
-        },
-        this, [this, entries, request](const Status& status) {
+    m_link->fetch<std::vector<broker::AuditEntry>>(
+        [query](client::Admin& admin) { return admin.audit(query); }, this,
+        [this, request](Result<std::vector<broker::AuditEntry>> entries) {
             if (request != m_request)
                 return;
-            if (!status) {
-                m_summary->setText(tr("The broker could not read its audit log: %1").arg(text(status.message())));
+            if (!entries) {
+                m_summary->setText(
+                    tr("The broker could not read its audit log: %1").arg(text(entries.status().message())));
                 return;
             }
             m_summary->setText(entries->size() >= kLimit ? tr("The newest %1 entries.").arg(kLimit)

@@ -43,22 +43,13 @@ DeadLettersPage::DeadLettersPage(BrokerLink* link, QWidget* parent)
     m_model = new DeadLetterTableModel(
         [this](const std::string& queue, const broker::MessageFilter& filter, size_t start, size_t limit,
                DeadLetterTableModel::PageCallback done) {
-            auto page = std::make_shared<broker::BrowsePage>();
             broker::BrowseOptions options;
             options.start = start;
             options.limit = limit;
             options.bodies = false;
             options.filter = filter;
-            m_link->submitRead(
-                [page, queue, options](client::Admin& admin) {
-                    auto result = admin.browse(queue, options);
-                    if (result)
-                        *page = std::move(result).value();
-                    return result.status();
-                },
-                this, [page, done](const Status& status) {
-                    done(status ? Result<broker::BrowsePage>(std::move(*page)) : Result<broker::BrowsePage>(status));
-                });
+            m_link->fetch<broker::BrowsePage>(
+                [queue, options](client::Admin& admin) { return admin.browse(queue, options); }, this, done);
         },
         this);
     m_dlqs->setSourceModel(m_queues);
@@ -274,23 +265,17 @@ void DeadLettersPage::refreshGroups() {
     }
     m_groupsInFlight = true;
     const quint64 request = ++m_groupsRequest;
-    auto groups = std::make_shared<broker::MessageGroups>();
     const auto by = broker::GroupBy(m_groupBy->currentData().toInt());
-    m_link->submitRead(
-        [groups, queue, by, filter = m_model->filter()](client::Admin& admin) {
-            auto result = admin.groups(queue, by, filter, 50);
-            if (result)
-                *groups = std::move(result).value();
-            return result.status();
-        },
-        this, [this, groups, request](const Status& status) {
+    m_link->fetch<broker::MessageGroups>(
+        [queue, by, filter = m_model->filter()](client::Admin& admin) { return admin.groups(queue, by, filter, 50); },
+        this, [this, request](Result<broker::MessageGroups> groups) {
             m_groupsInFlight = false;
             if (m_groupsWanted) {  // asked again meanwhile: this answer is already stale
                 m_groupsWanted = false;
                 refreshGroups();
                 return;
             }
-            if (!status || request != m_groupsRequest)
+            if (!groups || request != m_groupsRequest)
                 return;
             m_groupsNote->setText(groups->partial ? tr("Counted among the first %1 messages.").arg(groups->scanned)
                                                   : QString());
@@ -324,22 +309,16 @@ void DeadLettersPage::selectionChanged() {
 void DeadLettersPage::showDetailOf(uint64_t sequence) {
     const quint64 request = ++m_detailRequest;
     m_detail->showNote(tr("Loading…"));
-    auto page = std::make_shared<broker::BrowsePage>();
     broker::BrowseOptions options;
     options.filter.sequences = {sequence};
     options.limit = 1;
-    m_link->submitRead(
-        [page, queue = m_model->queue(), options](client::Admin& admin) {
-            auto result = admin.browse(queue, options);
-            if (result)
-                *page = std::move(result).value();
-            return result.status();
-        },
-        this, [this, page, request](const Status& status) {
+    m_link->fetch<broker::BrowsePage>(
+        [queue = m_model->queue(), options](client::Admin& admin) { return admin.browse(queue, options); }, this,
+        [this, request](Result<broker::BrowsePage> page) {
             if (request != m_detailRequest)
                 return;  // the operator has moved on
-            if (!status)
-                m_detail->showNote(tr("Could not load it: %1").arg(text(status.message())));
+            if (!page)
+                m_detail->showNote(tr("Could not load it: %1").arg(text(page.status().message())));
             else if (page->messages.empty())
                 m_detail->showNote(tr("It is gone: requeued or deleted meanwhile."));
             else

@@ -111,19 +111,15 @@ void DeadLettersPage::exportTo(const QString& path) {
     uint64_t count = 0;
     if (!scope(scoped, count))
         return;
-    auto written = std::make_shared<uint64_t>(0);
-    m_link->submitRead(
-        [written, queue = scoped.queue, filter = scoped.filter, path = path.toStdString()](client::Admin& admin) {
-            auto result = writeExport(admin, queue, filter, path);
-            if (result)
-                *written = *result;
-            return result.status();
+    m_link->fetch<uint64_t>(
+        [queue = scoped.queue, filter = scoped.filter, path = path.toStdString()](client::Admin& admin) {
+            return writeExport(admin, queue, filter, path);
         },
-        this, [this, written, path](const Status& status) {
-            const QString error = status ? QString() : QString::fromStdString(status.message());
-            emit message(status ? tr("exported %1 messages to %2").arg(*written).arg(path)
-                                : tr("export failed: %1").arg(error));
-            emit exported(*written, error);
+        this, [this, path](Result<uint64_t> written) {
+            const QString error = written ? QString() : QString::fromStdString(written.status().message());
+            emit message(written ? tr("exported %1 messages to %2").arg(*written).arg(path)
+                                 : tr("export failed: %1").arg(error));
+            emit exported(written ? *written : 0, error);
         });
 }
 

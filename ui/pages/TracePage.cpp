@@ -84,20 +84,14 @@ void TracePage::search() {
     (m_byId->isChecked() ? trace.messageId : trace.key) = query.toStdString();
     const quint64 request = ++m_request;
     m_summary->setText(tr("Searching…"));
-    auto events = std::make_shared<std::vector<broker::TraceEvent>>();
-    m_link->submitRead(
-        [events, trace](client::Admin& admin) {
-            auto result = admin.trace(trace);
-            if (result)
-                *events = std::move(result).value();
-            return result.status();
-        },
-        this, [this, events, request, query, byId = m_byId->isChecked()](const Status& status) {
+    m_link->fetch<std::vector<broker::TraceEvent>>(
+        [trace](client::Admin& admin) { return admin.trace(trace); }, this,
+        [this, request, query, byId = m_byId->isChecked()](Result<std::vector<broker::TraceEvent>> events) {
             if (request != m_request)
                 return;
             m_timeline->setRowCount(0);
-            if (!status) {
-                m_summary->setText(tr("The broker could not search: %1").arg(text(status.message())));
+            if (!events) {
+                m_summary->setText(tr("The broker could not search: %1").arg(text(events.status().message())));
                 return;
             }
             if (events->empty()) {
