@@ -152,9 +152,11 @@ void ClientCore::loseSession(const std::string& why, uint64_t unexecutedFrom) {
         return;
     m_lastProblem = why;
     m_connected = false;
+    // Deliveries of this session not handed out yet are dropped before any waiter hears of the loss: a consumer
+    // whose durable ACK fails here must not then receive a delivery the broker is already giving to someone else.
+    m_subscriptions->onSessionLost();
     requestsLost(unexecutedFrom);
     m_publishes->onSessionLost();
-    m_subscriptions->onSessionLost();
     beginSession();
 }
 

@@ -322,14 +322,30 @@ private slots:
         Result<std::map<std::string, DeadLetter>> letters = deadLetters(admin);
         QVERIFY2(letters.isOk(), letters.status().toString().c_str());
         QVERIFY2(journal.problems().empty(), listOf(journal.problems()).c_str());
-        checkJournal(journal, *letters);
+        checkJournal(journal, *letters, admin);
         (*adminConnection)->close();
         depotd.kill(SIGTERM);
         QCOMPARE(depotd.waitForExit(), std::optional<int>(0));
     }
 
 private:
-    void checkJournal(const Journal& journal, const std::map<std::string, DeadLetter>& letters) {
+    // The broker's trace of a message (published, confirmed, delivered, acked...), for a failure's report. Events
+    // of the moments before a SIGKILL may be missing: the trace is not written synchronously.
+    static std::string traceOf(client::Admin& admin, const std::string& id) {
+        broker::TraceQuery query;
+        query.messageId = id;
+        Result<std::vector<broker::TraceEvent>> events = admin.trace(query);
+        if (!events)
+            return "\n    (trace: " + events.status().toString() + ")";
+        std::string text;
+        for (const broker::TraceEvent& event : *events)
+            text += "\n    " + std::to_string(event.at) + " " + std::string(broker::toString(event.kind)) + " #" +
+                    std::to_string(event.sequence) + " " + event.detail;
+        return text;
+    }
+
+    void checkJournal(const Journal& journal, const std::map<std::string, DeadLetter>& letters,
+                      client::Admin& admin) {
         const std::set<std::string> taken = journal.takenIds();
         std::vector<std::string> undelivered, notDeadLettered, deliveredAfterAck, strangers, wrongReasons, copies;
         size_t poison = 0, redeliveries = 0;
@@ -355,7 +371,8 @@ private:
                     deliveredAfterAck.push_back(id + ": delivered at #" + std::to_string(d.tick) + " to consumer " +
                                                 std::to_string(d.consumer) + " (attempt " + std::to_string(d.attempt) +
                                                 ") after its durable ack at #" + std::to_string(ack->second.tick) +
-                                                " by consumer " + std::to_string(ack->second.consumer));
+                                                " by consumer " + std::to_string(ack->second.consumer) +
+                                                (deliveredAfterAck.size() < 3 ? traceOf(admin, id) : ""));
         }
         size_t unconfirmedPoison = 0;
         for (const auto& [id, letter] : letters) {

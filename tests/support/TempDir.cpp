@@ -18,6 +18,8 @@ TempDir::TempDir() {
 }
 
 TempDir::~TempDir() {
+    if (std::getenv("DEPOT_KEEP_TEMP"))  // for looking at a failed run's files
+        return;
     std::error_code ignored;
     std::filesystem::remove_all(m_path, ignored);
 }

@@ -1,5 +1,6 @@
 #pragma once
-// TempDir: a fresh directory under $TMPDIR (or /tmp), removed with everything in it on destruction.
+// TempDir: a fresh directory under $TMPDIR (or /tmp), removed with everything in it on destruction
+// (kept when DEPOT_KEEP_TEMP is set, to look at a failed run's files).
 
 #include <string>
 
