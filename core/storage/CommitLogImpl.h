@@ -1,10 +1,10 @@
 #pragma once
 // The shared state behind CommitLog, used by CommitLog.cpp (appends, reads), Recovery.cpp (open),
-// Flusher.cpp (fdatasync and preallocation threads) and CommitLogCursor.cpp.
+// Flusher.cpp (fdatasync and preallocation threads), CommitLogCursor.cpp and CommitLogReplication.cpp.
 //
-// Locking: appendMutex serializes writers (append, truncateAfter, dropBefore, close) and is held across
-// file writes; mutex guards every field below it and is never held across a sync. Lock order: appendMutex,
-// then mutex.
+// Locking: appendMutex serializes writers (append, appendFramed, truncateAfter, dropBefore, resetTo, close) and
+// is held across file writes; mutex guards every field below it and is never held across a sync. Lock order:
+// appendMutex, then mutex.
 
 #include <atomic>
 #include <condition_variable>
@@ -32,13 +32,17 @@ struct CommitLog::Impl {
     uint64_t written = 0;
     std::atomic<uint64_t> durable{0};
     uint64_t syncWanted = 0;      // a Sync append wants durable >= this
-    uint64_t generation = 0;      // bumped by truncateAfter: a sync round started before it must not count
+    uint64_t generation = 0;      // bumped by truncateAfter and resetTo: a sync round started before must not count
     uint64_t checkpoint = 0;      // last checkpoint written
     bool directoryDirty = false;  // a segment was created or removed since the last directory sync
     Status failure;               // non-OK: read-only
     bool failureReported = false;  // the listener was told
     bool stopping = false;
     mutable std::vector<CorruptRange> quarantine;
+    // Batch ends readFramed() returned lately, so a replica asking from one is not made to rescan the segment to
+    // prove it is a batch start. Valid for the generation they were found in (truncateAfter, resetTo).
+    mutable std::vector<uint64_t> shippedEnds;
+    mutable uint64_t shippedGeneration = 0;
     CommitLogStats counters;  // the counting fields only; the rest is filled in by stats()
     std::mutex listenerMutex;  // guards listener and is held around each call: never taken while holding mutex
     DurableListener listener;

@@ -45,6 +45,31 @@ FrameHeader decodeFrameHeader(const char* in) {
     return FrameHeader{getU32(in), getU32(in + 4), static_cast<uint8_t>(in[8])};
 }
 
+void encodeFrameHeader(char* out, const FrameHeader& header) {
+    putU32(out, header.maskedCrc);
+    putU32(out + 4, header.length);
+    out[8] = static_cast<char>(header.typeByte);
+}
+
+Result<FrameView> parseFrame(std::string_view bytes, uint32_t maxPayload) {
+    if (bytes.size() < kFrameHeaderSize)
+        return Status::corruption("record header cut short: " + std::to_string(bytes.size()) + " of " +
+                                  std::to_string(kFrameHeaderSize) + " bytes");
+    FrameHeader header = decodeFrameHeader(bytes.data());
+    if (header.type() == 0)
+        return Status::corruption("record type 0");
+    if (header.length > maxPayload)
+        return Status::corruption("record length " + std::to_string(header.length) + " exceeds the maximum " +
+                                  std::to_string(maxPayload));
+    if (bytes.size() - kFrameHeaderSize < header.length)
+        return Status::corruption("record cut short: payload of " + std::to_string(header.length) + " bytes, " +
+                                  std::to_string(bytes.size() - kFrameHeaderSize) + " left");
+    std::string_view payload = bytes.substr(kFrameHeaderSize, header.length);
+    if (frameCrc(header.typeByte, payload) != header.maskedCrc)
+        return Status::corruption("record checksum mismatch");
+    return FrameView{header, payload};
+}
+
 void encodeSegmentHeader(char* out, const SegmentHeader& header) {
     std::memset(out, 0, kSegmentHeaderSize);
     std::memcpy(out, kSegmentMagic, sizeof kSegmentMagic);

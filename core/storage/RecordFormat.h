@@ -37,6 +37,17 @@ struct FrameHeader {
     bool continues() const { return (typeByte & kContinuesBit) != 0; }
 };
 FrameHeader decodeFrameHeader(const char* in);
+void encodeFrameHeader(char* out, const FrameHeader& header);  // the inverse of decodeFrameHeader
+
+// A frame verified in memory (bytes shipped from another log): its header and its payload inside the buffer.
+struct FrameView {
+    FrameHeader header;
+    std::string_view payload;
+    size_t size() const { return kFrameHeaderSize + payload.size(); }
+};
+// Verifies the frame at the start of `bytes` as SegmentReader does on disk: type 1..127 (so a zero header is
+// invalid), length at most `maxPayload` and within `bytes`, CRC. Corruption saying what is wrong otherwise.
+Result<FrameView> parseFrame(std::string_view bytes, uint32_t maxPayload);
 
 struct SegmentHeader {
     uint64_t baseOffset = 0;

@@ -1,5 +1,6 @@
 #include "support/LogFiles.h"
 
+#include <chrono>
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -82,6 +83,13 @@ std::vector<storage::Record> readAllOrDie(storage::CommitLog& log) {
             return records;
         records.push_back(std::move(**next));
     }
+}
+
+storage::CommitLogOptions smallSegments(uint64_t segmentSize) {
+    storage::CommitLogOptions options;
+    options.segmentSize = segmentSize;
+    options.asyncFlushInterval = std::chrono::milliseconds(10);
+    return options;
 }
 
 }  // namespace depot::test

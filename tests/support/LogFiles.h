@@ -24,6 +24,8 @@ void zeroFrom(const std::string& path, uint64_t position);  // zeros from positi
 void truncateFile(const std::string& path, uint64_t size);
 void copyDirectory(const std::string& from, const std::string& to);
 
+// Options for tests that roll segments often: small segments (4 KiB by default), a 10 ms periodic flush.
+storage::CommitLogOptions smallSegments(uint64_t segmentSize = 4096);
 // Opens the log, aborting the test with the reason when it cannot.
 std::unique_ptr<storage::CommitLog> openLogOrDie(const std::string& dir, const storage::CommitLogOptions& options);
 // Every record from the log's start, aborting the test on any corruption.

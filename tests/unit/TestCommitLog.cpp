@@ -11,12 +11,7 @@ using namespace depot::storage;
 
 namespace {
 
-CommitLogOptions smallSegments(uint64_t segmentSize = 4096) {
-    CommitLogOptions options;
-    options.segmentSize = segmentSize;
-    options.asyncFlushInterval = std::chrono::milliseconds(10);
-    return options;
-}
+using test::smallSegments;
 
 std::unique_ptr<CommitLog> openLog(const std::string& dir, CommitLogOptions options = smallSegments()) {
     return test::openLogOrDie(dir, options);

@@ -3,7 +3,8 @@
 //
 // Offsets are logical byte positions in the stream of records: a record at offset O with payload length L
 // occupies [O, O + kFrameHeaderSize + L); the next record starts where it ends. Segment files are named by the
-// offset of their first record. Offsets only grow (truncateAfter() is the one exception, for replication).
+// offset of their first record. Offsets only grow (truncateAfter() and resetTo() are the exceptions, for
+// replication).
 //
 // Threads: every method may be called from any thread. Appends are serialized internally; a flusher thread
 // owns fdatasync. Durability is a watermark: durableOffset() is the end of the longest prefix of the log
@@ -49,6 +50,14 @@ struct Record {
     uint8_t type = 0;
     std::string payload;
     uint64_t endOffset() const { return offset + kFrameHeaderSize + payload.size(); }
+};
+
+// A run of whole batches copied out of the log byte for byte (frames as on disk), for a replica: readFramed()
+// on the primary, appendFramed() on the replica.
+struct FramedRange {
+    uint64_t from = 0;  // offset of the first byte
+    uint64_t end = 0;   // offset after the last byte: always a batch end
+    std::string bytes;  // exactly end - from bytes
 };
 
 // A range of offsets that failed verification: never served, always reported.
@@ -159,6 +168,39 @@ public:
 
     // Removes every record at or after `offset` (a record boundary) for a replica that must follow its primary.
     Status truncateAfter(uint64_t offset);
+
+    // Log shipping (CommitLogReplication.cpp): a replica's log holds the primary's bytes at the primary's offsets.
+    //
+    // Reads whole batches from `from` up to `limit` (exclusive; callers pass durableOffset() so only synced data
+    // is shipped; a limit past writtenOffset() counts as writtenOffset()). `from` must be a batch start: the end
+    // of an earlier batch, or startOffset(). Returns at most `maxBytes` bytes, but always at least one whole batch
+    // when one ends at or before `limit` (a batch larger than maxBytes comes alone). Stops at the end of a segment
+    // and before a quarantined range (the caller asks again from `end`). Nothing available: from == end, no bytes.
+    // Every frame's CRC is checked, as reads do.
+    // Errors: NotFound when `from` < startOffset() (dropped: start over from startOffset()) or > writtenOffset();
+    // InvalidArgument when `from` is not a batch start or `limit` < `from`; Corruption when the range at `from` is
+    // quarantined, or when bytes read fail verification (they are quarantined then); Unavailable when
+    // truncateAfter() or resetTo() ran meanwhile (ask again).
+    Result<FramedRange> readFramed(uint64_t from, uint64_t limit, size_t maxBytes) const;
+
+    // Appends bytes that readFramed() returned on another log, so every record gets the same offset as there.
+    // `from` must equal writtenOffset() (else InvalidArgument). Every frame is verified before anything is written
+    // (type 1..127, length at most the maximum payload, CRC, and the bytes end exactly at a batch end: the last
+    // frame has the continues bit clear): a bad frame is Corruption; a batch that cannot fit in an empty segment
+    // is TooLarge. Each batch lands whole in one segment, rolling between batches as append() does. Durability
+    // and failures as for append(), except that when a later segment cannot be prepared, the batches before that
+    // roll stay appended (writtenOffset() says how far; the log stays writable). Empty `bytes` append nothing.
+    // Returns the new written end.
+    Result<uint64_t> appendFramed(uint64_t from, std::string_view bytes, Durability durability = Durability::Sync);
+
+    // Removes every segment and restarts the log empty at `offset`: startOffset() == writtenOffset() ==
+    // durableOffset() == offset afterwards, durably, so a reopen finds the empty log at `offset`. Any offset is
+    // allowed (it is a reset): for a replica whose primary no longer holds the records between the replica's end
+    // and the primary's start. Errors: ReadOnly (an earlier failure); InvalidArgument when a segment starting at
+    // `offset` would pass 2^64; a failure while removing or creating segments makes the log read-only. A crash
+    // during it leaves the old log, a prefix of it (an empty log at 0 if nothing is left), or the new one.
+    Status resetTo(uint64_t offset);
+
     // Deletes whole segments whose records all lie before `offset`. The active segment is never deleted.
     Status dropBefore(uint64_t offset);
 
