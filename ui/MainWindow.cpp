@@ -1,6 +1,9 @@
 #include "MainWindow.h"
 
+#include <algorithm>
+
 #include <QApplication>
+#include <QStringList>
 #include <QClipboard>
 #include <QCloseEvent>
 #include <QHBoxLayout>
@@ -152,17 +155,43 @@ void MainWindow::buildStatusBar() {
     m_disk = new QLabel;
     m_flush = new QLabel;
     m_flush->setToolTip(tr("Sync: confirmed after fdatasync. Async: confirmed when written (see Durability)"));
-    auto* replication = new QLabel(tr("Replication: none"));
-    replication->setToolTip(tr("This broker has no replica: its messages are as safe as this machine's disk"));
+    m_replication = new QLabel;
+    m_replication->setObjectName("replicationState");
     statusBar()->addPermanentWidget(m_mode);
     statusBar()->addPermanentWidget(m_endpoint);
     statusBar()->addPermanentWidget(copy);
     statusBar()->addPermanentWidget(m_flush);
-    statusBar()->addPermanentWidget(replication);
+    statusBar()->addPermanentWidget(m_replication);
     statusBar()->addPermanentWidget(m_risk);
     statusBar()->addPermanentWidget(m_disk);
     const QString where = m_target.embedded ? tr("embedded, %1").arg(m_target.dataDir) : m_target.shownEndpoint;
     setWindowTitle(tr("Depot — %1").arg(where));
+}
+
+void MainWindow::showReplication(const broker::ReplicationStatus& r) {
+    QString text, tip;
+    if (r.role == broker::Role::Replica) {
+        text = tr("Replica of %1, %2 ms behind").arg(QString::fromStdString(r.primary)).arg(r.lagMs);
+        tip = tr("Read-only: this broker copies its primary's log. Promote it with `depotctl replica promote`.");
+    } else if (r.role == broker::Role::Fenced) {
+        text = tr("FENCED: takes no writes");
+        tip = QString::fromStdString(r.fencedBy);
+    } else {
+        int connected = 0;
+        int64_t lag = 0;
+        for (const broker::ReplicaInfo& replica : r.replicas) {
+            connected += replica.connected;
+            lag = std::max(lag, replica.lagMs);
+        }
+        const int known = int(r.replicas.size());
+        text = connected ? tr("Replicas: %1, lag %2 ms").arg(connected).arg(lag)
+               : known   ? tr("Replicas: %1 not connected").arg(known)
+                         : tr("Replicas: none");
+        tip = connected ? tr("Primary, epoch %1: see Durability for each replica").arg(r.epoch)
+                        : tr("No replica follows this broker: its messages are as safe as this machine's disk");
+    }
+    m_replication->setText(text);
+    m_replication->setToolTip(tip);
 }
 
 void MainWindow::applySnapshot(const SnapshotPtr& snapshot) {
@@ -170,8 +199,14 @@ void MainWindow::applySnapshot(const SnapshotPtr& snapshot) {
         return;
     if (snapshot->error.empty()) {
         const broker::BrokerStats& stats = snapshot->stats;
-        m_risk->setText(stats.unflushedMessages ? tr("At risk: %1 confirmed, not yet flushed").arg(stats.unflushedMessages)
-                                                : tr("At risk: none"));
+        const broker::ReplicationStatus& replication = snapshot->replication;
+        QStringList risks;
+        if (stats.unflushedMessages) risks << tr("%1 not yet flushed").arg(stats.unflushedMessages);
+        if (replication.atRisk) risks << tr("%1 on no replica").arg(replication.atRisk);
+        m_risk->setText(risks.isEmpty() ? tr("At risk: none") : tr("At risk: %1").arg(risks.join(", ")));
+        m_risk->setToolTip(tr("Confirmed messages that a power loss (not yet flushed) or the loss of this machine (on "
+                              "no replica) would lose now"));
+        showReplication(replication);
         size_t async = 0;
         for (const client::QueueDetails& queue : snapshot->queues)
             async += queue.info.policy.durable && queue.info.policy.flush == broker::FlushMode::Async;

@@ -80,6 +80,7 @@ private:
     void buildMenus();
     void buildStatusBar();
     void applySnapshot(const SnapshotPtr& snapshot);
+    void showReplication(const broker::ReplicationStatus& replication);  // the status bar's replication state
     void onConnectionChanged(bool connected, const QString& detail);
     void restoreSettings();
     void saveSettings() const;
@@ -104,6 +105,7 @@ private:
     QLabel* m_endpoint = nullptr;
     QLabel* m_flush = nullptr;
     QLabel* m_risk = nullptr;
+    QLabel* m_replication = nullptr;
     QLabel* m_disk = nullptr;
 };
 

@@ -16,6 +16,7 @@ std::vector<CommandSpec> dlqRequeueCommands();   // dlq requeue
 std::vector<CommandSpec> dlqTransferCommands();  // dlq export|import
 std::vector<CommandSpec> statsCommands();        // stats
 std::vector<CommandSpec> infoCommands();         // trace, sessions, broker show|set, tx commit|rollback
+std::vector<CommandSpec> replicaCommands();      // replica status|promote
 
 // Every command, in the order help lists them.
 const std::vector<CommandSpec>& allCommands();

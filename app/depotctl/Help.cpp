@@ -48,7 +48,7 @@ const std::vector<CommandSpec>& allCommands() {
     static const std::vector<CommandSpec> kCommands = [] {
         std::vector<CommandSpec> all;
         for (auto part : {queueCommands, exchangeCommands, publishCommands, consumeCommands, dlqCommands,
-                          dlqRequeueCommands, dlqTransferCommands, infoCommands}) {
+                          dlqRequeueCommands, dlqTransferCommands, infoCommands, replicaCommands}) {
             std::vector<CommandSpec> commands = part();
             all.insert(all.end(), commands.begin(), commands.end());
         }

@@ -35,6 +35,9 @@ std::vector<OptionSpec> policyOptions(bool withDurability) {
         {"--ordering", "none|per-key", "per-key: at most one message in flight per key"},
         {"--dedup-window", "D", "deduplicate producer message ids this long; 0s = off; default 5m"},
         {"--dlq", "NAME", "dead-letter queue; default NAME.dlq (created with the queue)"},
+        {"--replication", "none|async|sync", "sync: confirm once a replica has it on disk; async: confirm without waiting (lag shown); default none"},
+        {"--replica-timeout", "D", "sync replication: how long a confirm waits for a replica; default 5s"},
+        {"--on-replica-timeout", "nack|confirm", "nack (default), or confirm as replica-unavailable (stored here only)"},
     };
     options.insert(options.end(), rest.begin(), rest.end());
     return options;
@@ -67,6 +70,12 @@ QueuePolicy policyFrom(const Arguments& args, QueuePolicy policy) {
         policy.dedupWindow = *window;
     if (auto dlq = args.value("--dlq"))
         policy.deadLetterQueue = *dlq;
+    if (auto replication = args.choice("--replication", {"none", "async", "sync"}))
+        policy.replication = *depot::broker::replicationFromString(*replication);
+    if (auto timeout = args.duration("--replica-timeout"))
+        policy.replicaTimeout = *timeout;
+    if (auto action = args.choice("--on-replica-timeout", {"nack", "confirm"}))
+        policy.onReplicaTimeout = *depot::broker::replicaTimeoutActionFromString(*action);
     return policy;
 }
 
@@ -76,6 +85,8 @@ std::string policySummary(const depot::broker::QueueInfo& info) {
     text += ", max attempts " + (p.maxAttempts ? std::to_string(p.maxAttempts) : std::string("unlimited"));
     if (!info.deadLetterQueue.empty())
         text += ", dead letters to " + info.deadLetterQueue;
+    if (p.replication != depot::broker::Replication::None)
+        text += ", " + std::string(toString(p.replication)) + " replication";
     return text;
 }
 
@@ -161,6 +172,11 @@ void addPolicyRows(Table& table, const QueuePolicy& p) {
                                      std::string(toString(p.overflow)) + ")"});
     table.addRow({"ordering:", std::string(toString(p.ordering))});
     table.addRow({"dedup window:", p.dedupWindow.count() ? formatDuration(p.dedupWindow) : "off"});
+    std::string replication(toString(p.replication));
+    if (p.replication == depot::broker::Replication::Sync)
+        replication += " (a replica's ack within " + formatDuration(p.replicaTimeout) + ", else " +
+                       (p.onReplicaTimeout == depot::broker::ReplicaTimeoutAction::Nack ? "nack" : "confirm anyway") + ")";
+    table.addRow({"replication:", replication});
 }
 
 int queueShow(Context& context, const Arguments& args) {

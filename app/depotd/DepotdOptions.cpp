@@ -92,13 +92,17 @@ depot::Result<Options> parseArguments(int argc, char** argv) {
         else if (arg == "--no-trace") options.trace = false;
         else if (arg == "--config") ++i;
         else if (arg == "--data" || arg == "--listen" || arg == "--curve-secret" || arg == "--allow-keys" ||
-                 arg == "--segment-size" || arg == "--max-connections" || arg == "--max-unconfirmed") {
+                 arg == "--segment-size" || arg == "--max-connections" || arg == "--max-unconfirmed" ||
+                 arg == "--replica-of" || arg == "--replica-name" || arg == "--primary-key") {
             auto v = value(arg == "--data" ? "a directory" : arg == "--listen" ? "an endpoint" : "a value");
             if (!v) return v.status();
             if (arg == "--data") options.dataDir = *v;
             else if (arg == "--listen") listen.push_back(*v);
             else if (arg == "--curve-secret") options.curveSecretFile = *v;
             else if (arg == "--allow-keys") options.allowKeysFile = *v;
+            else if (arg == "--replica-of") options.replicaOf = *v;
+            else if (arg == "--replica-name") options.replicaName = *v;
+            else if (arg == "--primary-key") options.primaryKeyFile = *v;
             else if (arg == "--segment-size") {
                 options.segmentSize = parseByteSize(*v);
                 if (!options.segmentSize) return Status::invalidArgument("--segment-size: not a positive byte count: " + *v);
@@ -117,6 +121,9 @@ depot::Result<Options> parseArguments(int argc, char** argv) {
         return Status::invalidArgument("--data DIR is required");
     if (options.curveSecretFile.empty() != options.allowKeysFile.empty())
         return Status::invalidArgument("--curve-secret and --allow-keys go together");
+    if (!options.primaryKeyFile.empty() && options.curveSecretFile.empty())
+        return Status::invalidArgument("--primary-key needs --curve-secret: this broker's key pair is its identity on "
+                                       "the replication link");
     return options;
 }
 
@@ -143,6 +150,22 @@ Status loadKeys(const Options& options, depot::server::ServerOptions& server) {
                                            ": expected 'Z85-public-key producer|consumer|admin'");
         server.allowedKeys[key] = *parsed;
     }
+    return Status::ok();
+}
+
+Status loadPeerKeys(const Options& options, depot::broker::BrokerOptions& broker) {
+    if (options.primaryKeyFile.empty()) return Status::ok();
+    auto readKey = [](const std::string& file, std::string& key) -> Status {
+        DEPOT_RETURN_IF_ERROR(readFile(file, key));
+        while (!key.empty() && std::isspace(static_cast<unsigned char>(key.back()))) key.pop_back();
+        if (key.size() != 40) return Status::invalidArgument(file + ": not a 40-character Z85 key");
+        return Status::ok();
+    };
+    DEPOT_RETURN_IF_ERROR(readKey(options.primaryKeyFile, broker.peerCurveServerKey));
+    DEPOT_RETURN_IF_ERROR(readKey(options.curveSecretFile, broker.curveSecretKey));
+    auto publicKey = depot::server::curvePublicKeyOf(broker.curveSecretKey);
+    if (!publicKey) return Status::invalidArgument(options.curveSecretFile + ": " + publicKey.status().message());
+    broker.curvePublicKey = *publicKey;
     return Status::ok();
 }
 

@@ -67,6 +67,12 @@ int serve(const Options& options, const sigset_t& stopSignals) {
     depot::broker::BrokerOptions brokerOptions;
     brokerOptions.dataDir = options.dataDir;
     brokerOptions.trace = options.trace;
+    brokerOptions.replicaOf = options.replicaOf;
+    brokerOptions.replicaName = options.replicaName;
+    if (depot::Status keys = depotd::loadPeerKeys(options, brokerOptions); !keys) {
+        std::fprintf(stderr, "depotd: %s\n", keys.message().c_str());
+        return kExitError;
+    }
     if (options.segmentSize)
         brokerOptions.segmentSize = *options.segmentSize;
     auto opened = depot::broker::Broker::open(brokerOptions);
@@ -87,6 +93,9 @@ int serve(const Options& options, const sigset_t& stopSignals) {
                 options.dataDir.c_str(), stats.queues.size(), static_cast<unsigned long long>(messages),
                 static_cast<unsigned long long>(stats.logWrittenOffset),
                 static_cast<unsigned long long>(stats.logDurableOffset));
+    if (!options.replicaOf.empty())
+        std::printf("depotd is a read-only replica of %s (promote it with `depotctl replica promote`)\n",
+                    options.replicaOf.c_str());
     std::fflush(stdout);
 
     depot::server::ServerOptions serverOptions;

@@ -10,6 +10,8 @@
 
 #include "broker/BrokerLoop.h"
 #include "broker/RequeueRunner.h"
+#include "replication/PrimaryFencer.h"
+#include "replication/ReplicaFollower.h"
 
 namespace depot::broker {
 
@@ -19,8 +21,22 @@ struct Broker::Impl {
     int lockFd = -1;
     storage::RecoveryReport recovery;
     std::vector<std::weak_ptr<RequeueRunner>> jobs;
+    std::unique_ptr<replication::ReplicaFollower> follower;  // a replica's; stopped by a promotion
+    std::unique_ptr<replication::PrimaryFencer> fencer;      // a promoted replica's, fencing the former primary
+
+    // A primary that was promoted from a replica tells its former primary, again and again, that it is fenced.
+    void startFencer() {
+        auto status = loop->call([&] { return Result<ReplicationStatus>(core->replicationStatus()); });
+        if (!status || status->role != Role::Primary || status->primary.empty()) return;
+        const BrokerOptions& options = core->options();
+        fencer = std::make_unique<replication::PrimaryFencer>(replication::FencerOptions{
+            status->primary, status->epoch, "promoted replica " + options.dataDir,
+            {options.peerCurveServerKey, options.curvePublicKey, options.curveSecretKey}});
+    }
 
     ~Impl() {
+        follower.reset();  // before the loop: it calls into the broker
+        fencer.reset();
         loop.reset();
         core.reset();
         if (lockFd >= 0) ::close(lockFd);
@@ -68,7 +84,11 @@ Result<std::unique_ptr<Broker>> Broker::open(BrokerOptions options) {
     catalogOptions.historyRetentionMs = options.historyRetention.count();
     auto catalog = catalog::Catalog::open(options.dataDir + "/catalog.db", catalogOptions);
     if (!catalog) return catalog.status();
+    const std::string replicaOf = options.replicaOf;
+    const std::string replicaName = options.replicaName.empty() ? options.dataDir : options.replicaName;
+    const replication::PeerKeys peerKeys{options.peerCurveServerKey, options.curvePublicKey, options.curveSecretKey};
     impl->core = std::make_unique<BrokerCore>(std::move(options), std::move(*log), std::move(*catalog));
+    if (!replicaOf.empty()) impl->core->setReplicaOf(replicaOf);
     DEPOT_RETURN_IF_ERROR(impl->core->recover());
     impl->loop = std::make_unique<BrokerLoop>(*impl->core);
     BrokerLoop* loop = impl->loop.get();
@@ -77,7 +97,13 @@ Result<std::unique_ptr<Broker>> Broker::open(BrokerOptions options) {
         loop->post([core, offset, status] { core->onDurable(offset, status); });
     });
     loop->start();
-    return std::unique_ptr<Broker>(new Broker(std::move(impl)));
+    std::unique_ptr<Broker> broker(new Broker(std::move(impl)));
+    if (!replicaOf.empty())
+        broker->m_impl->follower = std::make_unique<replication::ReplicaFollower>(
+            *broker, replication::FollowerOptions{.primary = replicaOf, .name = replicaName, .keys = peerKeys});
+    else
+        broker->m_impl->startFencer();  // a promoted broker fences its former primary after a restart too
+    return broker;
 }
 
 Status Broker::close() {
@@ -87,6 +113,8 @@ Status Broker::close() {
             job->cancel();
             job->wait();
         }
+    m_impl->follower.reset();
+    m_impl->fencer.reset();
     m_impl->loop->stop();
     m_impl->core->log().setDurableListener(nullptr);
     Status flushed = m_impl->core->catalog().flush();
@@ -98,33 +126,41 @@ Status Broker::close() {
     if (!m_impl) return Status::closed("the broker is closed");                     \
     return m_impl->loop->call([&] { return expr; })
 
+// A call that changes what the broker holds: only a primary takes it (a replica or a fenced broker says why).
+#define DEPOT_WRITE(what, expr)                                                      \
+    if (!m_impl) return Status::closed("the broker is closed");                      \
+    return m_impl->loop->call([&]() -> decltype(expr) {                              \
+        if (Status writable = m_impl->core->checkWritable(what); !writable) return writable; \
+        return expr;                                                                 \
+    })
+
 Result<QueueInfo> Broker::declareQueue(const QueueSpec& spec, const Actor& actor) {
-    DEPOT_CALL(m_impl->core->declareQueue(spec, actor));
+    DEPOT_WRITE("declare a queue", m_impl->core->declareQueue(spec, actor));
 }
 Result<QueueInfo> Broker::updateQueuePolicy(const std::string& name, const QueuePolicy& policy, const Actor& actor) {
-    DEPOT_CALL(m_impl->core->updateQueuePolicy(name, policy, actor));
+    DEPOT_WRITE("change a queue", m_impl->core->updateQueuePolicy(name, policy, actor));
 }
 Status Broker::deleteQueue(const std::string& name, const Actor& actor) {
-    DEPOT_CALL(m_impl->core->deleteQueue(name, actor));
+    DEPOT_WRITE("delete a queue", m_impl->core->deleteQueue(name, actor));
 }
 Result<uint64_t> Broker::purgeQueue(const std::string& name, const Actor& actor) {
-    DEPOT_CALL(m_impl->core->purgeQueue(name, actor));
+    DEPOT_WRITE("purge a queue", m_impl->core->purgeQueue(name, actor));
 }
 Result<std::vector<QueueInfo>> Broker::listQueues() {
     DEPOT_CALL(Result<std::vector<QueueInfo>>(m_impl->core->listQueues()));
 }
 Status Broker::declareExchange(const ExchangeSpec& spec, const Actor& actor) {
-    DEPOT_CALL(m_impl->core->declareExchange(spec, actor));
+    DEPOT_WRITE("declare an exchange", m_impl->core->declareExchange(spec, actor));
 }
 Status Broker::deleteExchange(const std::string& name, const Actor& actor) {
-    DEPOT_CALL(m_impl->core->deleteExchange(name, actor));
+    DEPOT_WRITE("delete an exchange", m_impl->core->deleteExchange(name, actor));
 }
 Result<std::vector<ExchangeSpec>> Broker::listExchanges() {
     DEPOT_CALL(Result<std::vector<ExchangeSpec>>(m_impl->core->listExchanges()));
 }
-Status Broker::bind(const Binding& binding, const Actor& actor) { DEPOT_CALL(m_impl->core->bind(binding, actor)); }
+Status Broker::bind(const Binding& binding, const Actor& actor) { DEPOT_WRITE("bind", m_impl->core->bind(binding, actor)); }
 Status Broker::unbind(const Binding& binding, const Actor& actor) {
-    DEPOT_CALL(m_impl->core->unbind(binding, actor));
+    DEPOT_WRITE("unbind", m_impl->core->unbind(binding, actor));
 }
 Result<std::vector<Binding>> Broker::listBindings() {
     DEPOT_CALL(Result<std::vector<Binding>>(m_impl->core->listBindings()));
@@ -133,16 +169,16 @@ Result<BrokerSettings> Broker::settings() {
     DEPOT_CALL(Result<BrokerSettings>(m_impl->core->settings()));
 }
 Result<AlertRule> Broker::setAlert(const AlertRule& rule, const Actor& actor) {
-    DEPOT_CALL(m_impl->core->setAlert(rule, actor));
+    DEPOT_WRITE("set an alert", m_impl->core->setAlert(rule, actor));
 }
 Status Broker::deleteAlert(const std::string& queue, AlertMetric metric, const Actor& actor) {
-    DEPOT_CALL(m_impl->core->deleteAlert(queue, metric, actor));
+    DEPOT_WRITE("delete an alert", m_impl->core->deleteAlert(queue, metric, actor));
 }
 Result<std::vector<AlertState>> Broker::alerts() {
     DEPOT_CALL(Result<std::vector<AlertState>>(m_impl->core->alerts()));
 }
 Result<BrokerSettings> Broker::configure(const BrokerSettings& settings, const Actor& actor) {
-    DEPOT_CALL(m_impl->core->configure(settings, actor));
+    DEPOT_WRITE("configure the broker", m_impl->core->configure(settings, actor));
 }
 
 void Broker::publish(PublishRequest request, ConfirmHandler handler) {
@@ -199,7 +235,7 @@ Status Broker::setTransactionChecker(const std::string& producer, TransactionChe
 }
 
 Result<uint64_t> Broker::consume(const ConsumerSpec& spec, DeliveryHandler handler) {
-    DEPOT_CALL(m_impl->core->consume(spec, std::move(handler)));
+    DEPOT_WRITE("consume", m_impl->core->consume(spec, std::move(handler)));
 }
 Status Broker::cancel(uint64_t consumer) { DEPOT_CALL(m_impl->core->cancel(consumer)); }
 Status Broker::ack(uint64_t consumer, uint64_t tag) { DEPOT_CALL(m_impl->core->ack(consumer, tag)); }
@@ -208,21 +244,22 @@ Status Broker::nack(uint64_t consumer, uint64_t tag, const NackOptions& options)
 }
 
 Result<BrowsePage> Broker::browse(const std::string& queue, const BrowseOptions& options) {
-    DEPOT_CALL(m_impl->core->browse(queue, options));
+    DEPOT_WRITE("browse messages (a replica keeps no queue contents until it is promoted)", m_impl->core->browse(queue, options));
 }
 Status Broker::deleteMessage(const std::string& queue, uint64_t sequence, const Actor& actor) {
-    DEPOT_CALL(m_impl->core->deleteMessage(queue, sequence, actor));
+    DEPOT_WRITE("delete a message", m_impl->core->deleteMessage(queue, sequence, actor));
 }
 Status Broker::deadLetterMessage(const std::string& queue, uint64_t sequence, const Actor& actor) {
-    DEPOT_CALL(m_impl->core->deadLetterMessage(queue, sequence, actor));
+    DEPOT_WRITE("dead-letter a message", m_impl->core->deadLetterMessage(queue, sequence, actor));
 }
 
 Result<MessageGroups> Broker::groupMessages(const std::string& queue, GroupBy by, const MessageFilter& filter,
                                             size_t limit) {
-    DEPOT_CALL(m_impl->core->groupMessages(queue, by, filter, limit));
+    DEPOT_WRITE("group messages (a replica keeps no queue contents until it is promoted)", m_impl->core->groupMessages(queue, by, filter, limit));
 }
 Result<std::shared_ptr<RequeueJob>> Broker::requeue(RequeueRequest request) {
     if (!m_impl) return Status::closed("the broker is closed");
+    DEPOT_RETURN_IF_ERROR(m_impl->loop->call([&] { return m_impl->core->checkWritable("requeue messages"); }));
     auto job = RequeueRunner::start(*m_impl->loop, *m_impl->core, std::move(request));
     if (!job) return job.status();
     std::erase_if(m_impl->jobs, [](const auto& weak) { return weak.expired(); });
@@ -326,6 +363,66 @@ void Broker::endTransaction(const std::string& transaction, bool commit, Confirm
     if (m_impl->loop->onLoopThread()) return run();
     if (!m_impl->loop->post(run))
         handler({PublishOutcome::Nacked, NackReason::ShuttingDown, "the broker is closed", "", {}});
+}
+
+// ---- replication ----
+
+Result<ReplicationStatus> Broker::replicationStatus() {
+    DEPOT_CALL(Result<ReplicationStatus>(m_impl->core->replicationStatus()));
+}
+Result<FetchReply> Broker::replicaFetch(const FetchRequest& request) { DEPOT_CALL(m_impl->core->replicaFetch(request)); }
+Result<Definitions> Broker::definitions() {
+    DEPOT_CALL(Result<Definitions>(Definitions{m_impl->core->definitionsVersion(), m_impl->core->listQueues(),
+                                               m_impl->core->listExchanges(), m_impl->core->listBindings()}));
+}
+
+Status Broker::promote(const Actor& actor) {
+    if (!m_impl) return Status::closed("the broker is closed");
+    // The follower stops on its own: every store it makes goes through the broker thread and is refused once the
+    // role changed, so no record of the old primary lands after the new epoch.
+    if (m_impl->follower) m_impl->follower->requestStop();
+    Status promoted = m_impl->loop->call([&] { return m_impl->core->promote(actor); });
+    if (!promoted) return promoted;
+    m_impl->startFencer();
+    return Status::ok();
+}
+
+Status Broker::fence(uint64_t epoch, const std::string& by, const Actor& actor) {
+    DEPOT_CALL(m_impl->core->fence(epoch, by, actor));
+}
+
+Result<ReplicaPosition> Broker::replicaPosition() {
+    DEPOT_CALL(Result<ReplicaPosition>(ReplicaPosition{m_impl->core->log().writtenOffset(),
+                                                       m_impl->core->log().durableOffset(), m_impl->core->lastEpoch(),
+                                                       m_impl->core->appliedDefinitions()}));
+}
+
+Status Broker::storeReplicated(uint64_t from, std::string_view bytes) {
+    if (!m_impl) return Status::closed("the broker is closed");
+    uint64_t end = 0;
+    // On the broker thread: a promotion cannot slip between the append and its replay.
+    DEPOT_RETURN_IF_ERROR(m_impl->loop->call([&]() -> Status {
+        if (m_impl->core->role() != Role::Replica) return Status::closed("no longer a replica");
+        auto appended = m_impl->core->log().appendFramed(from, bytes, storage::Durability::Sync);
+        if (!appended) return appended.status();
+        end = *appended;
+        return m_impl->core->applyReplicated(from, end);
+    }));
+    // Here, not on the broker thread: the next fetch reports the durable end, the acknowledgement.
+    return m_impl->core->log().waitDurable(end);
+}
+Status Broker::truncateReplica(uint64_t offset) { DEPOT_CALL(m_impl->core->truncateReplica(offset)); }
+Status Broker::resetReplica(uint64_t offset) { DEPOT_CALL(m_impl->core->resetReplica(offset)); }
+Status Broker::replaceDefinitions(Definitions d) {
+    DEPOT_CALL(m_impl->core->replaceDefinitions(std::move(d.queues), std::move(d.exchanges), std::move(d.bindings),
+                                                d.version));
+}
+void Broker::noteFollower(bool connected, uint64_t primaryDurable, uint64_t primaryStart, std::string lastError) {
+    if (!m_impl) return;
+    (void)m_impl->loop->call([&] {
+        m_impl->core->noteFollower(connected, primaryDurable, primaryStart, std::move(lastError));
+        return Status::ok();
+    });
 }
 
 }  // namespace depot::broker

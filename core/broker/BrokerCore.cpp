@@ -30,10 +30,12 @@ uint64_t BrokerCore::steadyNs() {
 
 Status BrokerCore::recover() {
     DEPOT_RETURN_IF_ERROR(loadSettings());
+    DEPOT_RETURN_IF_ERROR(loadRole());
     DEPOT_RETURN_IF_ERROR(loadDefinitions());
     DEPOT_RETURN_IF_ERROR(replayLog());
     m_durableOffset = m_log->durableOffset();
-    for (auto& [id, queue] : m_queues) (void)ensureDeadLetterQueue(*queue);
+    if (m_role == Role::Primary)  // a replica's definitions are its primary's
+        for (auto& [id, queue] : m_queues) (void)ensureDeadLetterQueue(*queue);
     TimeMs at = now();
     m_nextSample = at + kSampleIntervalMs;
     m_nextReclaim = at;
@@ -58,6 +60,19 @@ Result<std::shared_ptr<const MessageRecord>> BrokerCore::loadMessage(const Entry
 
 void BrokerCore::runTimers(bool force) {
     TimeMs at = now();
+    if (!m_replicaWaits.empty()) expireReplicaWaits(at);
+    if (m_role != Role::Primary) {  // a replica's log is its primary's; a fenced broker writes nothing more
+        if (force || at >= m_nextSweep) m_nextSweep = at + kSweepIntervalMs;  // (or the loop would spin)
+        if (at >= m_nextReclaim) {
+            m_nextReclaim = at + kReclaimIntervalMs;
+            reclaimReplicaLog();
+        }
+        if (at >= m_nextSample) {
+            m_nextSample = at + kSampleIntervalMs;
+            sampleMetrics(at);
+        }
+        return;
+    }
     promoteDue(at);
     if (force || at >= m_nextSweep) {
         m_nextSweep = at + kSweepIntervalMs;

@@ -22,6 +22,7 @@
 #include "broker/Queue.h"
 #include "catalog/Catalog.h"
 #include "depot/broker/Broker.h"
+#include "depot/broker/Replication.h"
 
 namespace depot::broker {
 
@@ -101,6 +102,30 @@ public:
     void settle();
     void shutdown();             // nacks what waits for a sync that will not come
 
+    // Replication (BrokerCoreReplication.cpp). A replica's queues stay empty while it follows: its records are
+    // replayed into a ReplayState (the same code as recovery) and become queues when it is promoted.
+    Role role() const { return m_role; }
+    // OK on a primary; otherwise ReadOnly saying who to ask instead ("cannot <what>: ...").
+    Status checkWritable(std::string_view what) const;
+    void setReplicaOf(std::string primary) { m_role = Role::Replica; m_primary = std::move(primary); }
+    ReplicationStatus replicationStatus() const;
+    // Primary: the records a replica asked for (bytes empty: nothing new yet), and its acknowledgement.
+    Result<FetchReply> replicaFetch(const FetchRequest& request);
+    uint64_t definitionsVersion() const { return m_definitionsVersion; }
+    // Replica: the follower appended [from, end) to the log; replay it.
+    Status applyReplicated(uint64_t from, uint64_t end);
+    Status truncateReplica(uint64_t offset);  // the log diverged after `offset`: cut it and replay again
+    Status resetReplica(uint64_t offset);     // start over, empty, at `offset`
+    Status replaceDefinitions(std::vector<QueueInfo> queues, std::vector<ExchangeSpec> exchanges,
+                              std::vector<Binding> bindings, uint64_t version);
+    uint64_t appliedDefinitions() const { return m_appliedDefinitions; }
+    uint64_t lastEpoch() const { return m_epochs.empty() ? 0 : m_epochs.back().epoch; }
+    void noteFollower(bool connected, uint64_t primaryDurable, uint64_t primaryStart, std::string lastError);
+    // Replica -> primary with a new epoch (recorded in the log, durable before this returns).
+    Status promote(const Actor& actor);
+    // A newer primary exists: stop taking writes (kept across restarts until the broker rejoins as a replica).
+    Status fence(uint64_t epoch, const std::string& by, const Actor& actor);
+
 private:
     struct Unacked {
         Entry entry;
@@ -133,6 +158,20 @@ private:
         TimeMs nextCheckAt = 0;
         uint32_t checks = 0;
     };
+    struct Live {
+        Entry entry;
+        TimeMs dueAt = 0;
+    };
+    using LiveMap = std::unordered_map<uint32_t, std::unordered_map<uint64_t, Live>>;
+    struct ReplayState {
+        LiveMap live;  // queue id -> MESSAGE offset -> the message as the records so far leave it
+    };
+    struct ReplicaWait {
+        uint64_t endOffset;
+        TimeMs deadline;
+        bool confirmAnyway;  // on-replica-timeout confirm
+        std::function<void(const Status&, bool replicated)> complete;
+    };
     struct Route {
         std::vector<Queue*> queues;
         NackReason reason = NackReason::None;
@@ -151,6 +190,8 @@ private:
     void nackPublish(ConfirmHandler& handler, const PublishRequest& request, NackReason reason, std::string error);
     bool checkOverflow(const Route& route, ConfirmHandler& handler, const PublishRequest& request);
     std::vector<Queue*> dropDuplicates(Route& route, const Message& message, std::vector<std::string>& dupQueues);
+    void confirmDuplicate(const Route& route, const std::string& id, std::vector<std::string> dupQueues,
+                          ConfirmHandler handler);
     MessageRecord makeRecord(PublishRequest& request, const std::vector<Queue*>& queues, TimeMs now) const;
     void storeMessage(std::vector<Queue*> targets, std::shared_ptr<MessageRecord> record, bool persistent,
                       uint64_t started, ConfirmHandler handler, std::vector<std::string> dupQueues);
@@ -203,6 +244,19 @@ private:
     void evaluateAlerts(TimeMs at, const BrokerStats& now);
     uint64_t alertValue(AlertMetric metric, const QueueStats& queue, TimeMs at);
     Status replayLog();
+    Status replayFrom(storage::CommitLog::Cursor& cursor, uint64_t end, ReplayState& state);
+    Status replayRecord(const storage::Record& record, TimeMs at, ReplayState& state);
+    void materialize(ReplayState& state);
+    // Replication (BrokerCoreReplication.cpp).
+    Status rebuildReplica();
+    void reclaimReplicaLog();  // a replica deletes the segments its primary deleted, once it replayed past them
+    Status loadRole();  // fenced before a restart: still fenced, unless it now follows as a replica
+    void whenReplicated(uint64_t endOffset, const QueuePolicy& policy,
+                        std::function<void(const Status&, bool replicated)> complete);
+    uint64_t replicatedOffset() const;
+    void releaseReplicaWaits();
+    void expireReplicaWaits(TimeMs at);
+    void noteUnreplicated(uint64_t endOffset);
 
     // Observability (BrokerCoreStats.cpp).
     void traceEvent(TraceKind kind, const Queue* queue, uint64_t sequence, const std::string& messageId,
@@ -257,6 +311,31 @@ private:
     TimeMs m_nextSweep = 0;
     TimeMs m_nextReclaim = 0;
     TimeMs m_nextPrune = 0;
+    // Replication.
+    Role m_role = Role::Primary;
+    std::string m_primary;      // replica: the endpoint followed; after a promotion: the former primary
+    std::string m_fencedBy;
+    std::vector<EpochStart> m_epochs;
+    std::unique_ptr<ReplayState> m_replay;  // replica only
+    std::map<std::string, ReplicaInfo> m_replicas;
+    std::deque<ReplicaWait> m_replicaWaits;
+    struct Unreplicated {
+        uint64_t endOffset;
+        TimeMs confirmedAt;
+        uint64_t messages;
+    };
+    std::deque<Unreplicated> m_unreplicated;  // confirmed messages of replicated queues no replica has yet
+    uint64_t m_unreplicatedCount = 0;
+    uint64_t m_confirmedWithoutReplica = 0;
+    uint64_t m_nackedForReplica = 0;
+    uint64_t m_definitionsVersion = 0;
+    uint64_t m_appliedDefinitions = 0;
+    bool m_followerConnected = false;
+    uint64_t m_primaryDurable = 0;
+    uint64_t m_primaryStart = 0;
+    TimeMs m_followerContact = 0;
+    TimeMs m_caughtUpAt = 0;
+    std::string m_followerError;
 };
 
 }  // namespace depot::broker

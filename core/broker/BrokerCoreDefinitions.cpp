@@ -65,6 +65,7 @@ Result<QueueInfo> BrokerCore::declareQueue(const QueueSpec& asked, const Actor& 
     auto id = m_catalog->insertQueue(info);
     if (!id) return id.status();
     info.id = *id;
+    ++m_definitionsVersion;
     auto queue = std::make_unique<Queue>();
     queue->info = info;
     queue->ready.setPerKey(spec.policy.ordering == Ordering::PerKey);
@@ -107,6 +108,7 @@ Result<QueueInfo> BrokerCore::updateQueuePolicy(const std::string& name, const Q
     if (info.deadLetterQueue == name)
         return Status::invalidArgument("queue \"" + name + "\" cannot be its own dead-letter queue");
     DEPOT_RETURN_IF_ERROR(m_catalog->updateQueue(info));
+    ++m_definitionsVersion;  // replicas fetch the definitions again
     queue->info = info;
     queue->ready.setPerKey(policy.ordering == Ordering::PerKey);
     queue->deadLetterId = 0;
@@ -120,6 +122,7 @@ Status BrokerCore::deleteQueue(const std::string& name, const Actor& actor) {
     Queue* queue = findQueue(name);
     if (!queue) return Status::notFound("no queue \"" + name + "\"");
     DEPOT_RETURN_IF_ERROR(m_catalog->deleteQueue(queue->info.id));
+    ++m_definitionsVersion;  // replicas fetch the definitions again
     for (uint64_t consumer : std::vector<uint64_t>(queue->consumers)) {
         if (Consumer* c = findConsumer(consumer)) c->unacked.clear();
         (void)cancel(consumer);
@@ -164,6 +167,7 @@ Status BrokerCore::declareExchange(const ExchangeSpec& spec, const Actor& actor)
                                        std::string(toString(it->second.type)) + " with other settings");
     }
     DEPOT_RETURN_IF_ERROR(m_catalog->upsertExchange(spec));
+    ++m_definitionsVersion;  // replicas fetch the definitions again
     m_exchanges[spec.name] = spec;
     audit(actor, "declare-exchange", spec.name, std::string(toString(spec.type)), 0, Status::ok());
     return Status::ok();
@@ -172,6 +176,7 @@ Status BrokerCore::declareExchange(const ExchangeSpec& spec, const Actor& actor)
 Status BrokerCore::deleteExchange(const std::string& name, const Actor& actor) {
     if (!m_exchanges.count(name)) return Status::notFound("no exchange \"" + name + "\"");
     DEPOT_RETURN_IF_ERROR(m_catalog->deleteExchange(name));
+    ++m_definitionsVersion;  // replicas fetch the definitions again
     m_exchanges.erase(name);
     std::erase_if(m_bindings, [&](const Binding& b) { return b.exchange == name; });
     audit(actor, "delete-exchange", name, "", 0, Status::ok());
@@ -192,6 +197,7 @@ Status BrokerCore::bind(const Binding& binding, const Actor& actor) {
     DEPOT_RETURN_IF_ERROR(validateBindingPattern(exchange->second.type, binding.pattern));
     if (std::find(m_bindings.begin(), m_bindings.end(), binding) != m_bindings.end()) return Status::ok();
     DEPOT_RETURN_IF_ERROR(m_catalog->insertBinding(binding));
+    ++m_definitionsVersion;  // replicas fetch the definitions again
     m_bindings.push_back(binding);
     audit(actor, "bind", binding.exchange, binding.queue + " " + binding.pattern, 0, Status::ok());
     return Status::ok();
@@ -203,6 +209,7 @@ Status BrokerCore::unbind(const Binding& binding, const Actor& actor) {
         return Status::notFound("no binding of \"" + binding.queue + "\" to \"" + binding.exchange + "\" with \"" +
                                 binding.pattern + "\"");
     DEPOT_RETURN_IF_ERROR(m_catalog->deleteBinding(binding));
+    ++m_definitionsVersion;  // replicas fetch the definitions again
     m_bindings.erase(it);
     audit(actor, "unbind", binding.exchange, binding.queue + " " + binding.pattern, 0, Status::ok());
     return Status::ok();

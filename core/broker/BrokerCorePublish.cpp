@@ -134,6 +134,8 @@ std::vector<Queue*> BrokerCore::dropDuplicates(Route& route, const Message& mess
 void BrokerCore::publish(PublishRequest request, ConfirmHandler handler) {
     uint64_t started = steadyNs();
     Message& message = request.message;
+    if (Status writable = checkWritable("publish"); !writable)
+        return nackPublish(handler, request, NackReason::NotPrimary, writable.message());
     if (Status valid = validateMessage(message, m_options.maxMessageSize); !valid) {
         auto reason = valid.code() == StatusCode::TooLarge ? NackReason::TooLarge : NackReason::Invalid;
         return nackPublish(handler, request, reason, valid.message());
@@ -147,15 +149,35 @@ void BrokerCore::publish(PublishRequest request, ConfirmHandler handler) {
     if (!checkOverflow(routed, handler, request)) return;
     std::vector<std::string> dupQueues;
     std::vector<Queue*> targets = dropDuplicates(routed, message, dupQueues);
-    if (targets.empty()) {
-        PublishResult result{PublishOutcome::Duplicate, NackReason::None, "", message.id, dupQueues};
-        m_outbox.push_back([handler = std::move(handler), result = std::move(result)] { handler(result); });
-        return;
-    }
+    if (targets.empty())
+        return confirmDuplicate(routed, message.id, std::move(dupQueues), std::move(handler));
     bool persistent = message.persistent;
     auto record = std::make_shared<MessageRecord>(makeRecord(request, targets, now()));
     if (idGenerated) record->flags |= kMessageGeneratedId;
     storeMessage(std::move(targets), std::move(record), persistent, started, std::move(handler), std::move(dupQueues));
+}
+
+void BrokerCore::confirmDuplicate(const Route& route, const std::string& id, std::vector<std::string> dupQueues,
+                                  ConfirmHandler handler) {
+    PublishResult result{PublishOutcome::Duplicate, NackReason::None, "", id, std::move(dupQueues)};
+    auto answer = [this, handler = std::move(handler), result](const Status& status, bool onReplica) mutable {
+        if (!status) {
+            result = {PublishOutcome::Nacked, NackReason::ReplicaUnavailable, status.message(), result.messageId, {}};
+        } else if (!onReplica) {
+            result.reason = NackReason::ReplicaUnavailable;
+            result.error = "the stored copy is on this broker only: no replica acknowledged it in time";
+        }
+        m_outbox.push_back([handler = std::move(handler), result = std::move(result)] { handler(result); });
+    };
+    // The stored copy of a sync-replicated queue may be the one a replica did not acknowledge (its publish was
+    // nacked): the duplicate is confirmed only once a replica has it.
+    for (Queue* queue : route.queues) {
+        const QueuePolicy& policy = queue->info.policy;
+        auto sequence = queue->dedup.find(idHash(id));
+        if (policy.replication != Replication::Sync || !sequence || isTransientSequence(*sequence)) continue;
+        return whenReplicated(*sequence + 1, policy, std::move(answer));
+    }
+    answer(Status::ok(), true);
 }
 
 MessageRecord BrokerCore::makeRecord(PublishRequest& request, const std::vector<Queue*>& queues, TimeMs at) const {

@@ -45,6 +45,10 @@ std::string describePolicyChange(const QueuePolicy& from, const QueuePolicy& to)
     noteChange(out, "ordering", std::string(toString(from.ordering)), std::string(toString(to.ordering)));
     noteChange(out, "dedup-window", formatDuration(from.dedupWindow), formatDuration(to.dedupWindow));
     noteChange(out, "dead-letter-queue", queueText(from.deadLetterQueue), queueText(to.deadLetterQueue));
+    noteChange(out, "replication", std::string(toString(from.replication)), std::string(toString(to.replication)));
+    noteChange(out, "replica-timeout", formatDuration(from.replicaTimeout), formatDuration(to.replicaTimeout));
+    noteChange(out, "on-replica-timeout", std::string(toString(from.onReplicaTimeout)),
+               std::string(toString(to.onReplicaTimeout)));
     return out.empty() ? "no change" : out;
 }
 

@@ -51,6 +51,17 @@ QueueStats BrokerCore::queueStats(const Queue& queue) const {
         if (!stats.oldestPublishedAt || entry.publishedAt < stats.oldestPublishedAt)
             stats.oldestPublishedAt = entry.publishedAt;
     stats.counters = queue.counters;
+    if (m_replay) {  // a replica: what the replayed records hold (no ready lists until it is promoted)
+        auto live = m_replay->live.find(queue.info.id);
+        if (live != m_replay->live.end()) {
+            stats.ready = live->second.size();
+            for (const auto& [offset, message] : live->second) {
+                stats.bytes += message.entry.size;
+                if (!stats.oldestPublishedAt || message.entry.publishedAt < stats.oldestPublishedAt)
+                    stats.oldestPublishedAt = message.entry.publishedAt;
+            }
+        }
+    }
     return stats;
 }
 

@@ -10,6 +10,10 @@ namespace {
 NackReason reasonFor(const Status& status) {
     if (status.code() == StatusCode::Closed)
         return NackReason::ShuttingDown;
+    if (status.code() == StatusCode::TimedOut)
+        return NackReason::ReplicaUnavailable;  // a sync-replicated publish no replica acknowledged in time
+    if (status.code() == StatusCode::Unavailable)
+        return NackReason::NotPrimary;          // fenced while the confirm waited
     return status.code() == StatusCode::ReadOnly ? NackReason::ReadOnly : NackReason::StorageFailed;
 }
 
@@ -19,14 +23,21 @@ void BrokerCore::storeMessage(std::vector<Queue*> targets, std::shared_ptr<Messa
                               uint64_t started, ConfirmHandler handler, std::vector<std::string> dupQueues) {
     std::vector<uint32_t> durable, memory;
     bool sync = false;
+    bool replicated = false;                 // a target queue replicates: its confirmed messages are "at risk" until
+    std::optional<QueuePolicy> replicaWait;  // a replica has them; sync: the confirm waits for one (the first such queue's terms)
     for (Queue* queue : targets) {
-        bool onDisk = queue->info.policy.durable && persistent;
+        const QueuePolicy& policy = queue->info.policy;
+        bool onDisk = policy.durable && persistent;
         (onDisk ? durable : memory).push_back(queue->info.id);
-        sync = sync || (onDisk && queue->info.policy.flush == FlushMode::Sync);
+        // Only synced records are shipped: a sync-replicated confirm waits for the local fdatasync anyway.
+        sync = sync || (onDisk && (policy.flush == FlushMode::Sync || policy.replication == Replication::Sync));
+        replicated = replicated || (onDisk && policy.replication != Replication::None);
+        if (onDisk && policy.replication == Replication::Sync && !replicaWait)
+            replicaWait = policy;
         ++queue->pending;
     }
     record->queues = durable;
-    auto apply = [this, durable, memory, record, started, sync, handler = std::move(handler),
+    auto apply = [this, durable, memory, record, started, sync, replicated, replicaWait, handler = std::move(handler),
                   dupQueues = std::move(dupQueues)](const Status& status, std::span<const uint64_t> offsets,
                                                     uint64_t end) mutable {
         std::vector<std::string> stored;
@@ -76,18 +87,25 @@ void BrokerCore::storeMessage(std::vector<Queue*> targets, std::shared_ptr<Messa
             traceEvent(TraceKind::Published, queue, transient, record->messageId, record->key, "in memory only");
         }
         auto confirm = [this, record, stored, firstSequence, sequence, started, dupQueues, waitedForSync = sync,
-                        handler = std::move(handler), ids = durable](const Status& synced) mutable {
+                        handler = std::move(handler), ids = durable, end, replicated,
+                        waitedForReplica = replicaWait.has_value()](const Status& synced,
+                                                                                     bool onReplica) mutable {
             PublishResult result{PublishOutcome::Confirmed, NackReason::None, "", record->messageId, stored};
             if (!synced) {
-                result = {PublishOutcome::Nacked,
-                          reasonFor(synced),
-                          "fdatasync failed: " + synced.message(),
-                          record->messageId,
-                          {}};
+                const bool storage = synced.code() != StatusCode::TimedOut && synced.code() != StatusCode::Unavailable;
+                result = {PublishOutcome::Nacked, reasonFor(synced),
+                          (storage ? "fdatasync failed: " : "") + synced.message(), record->messageId, {}};
+                // A replica that did not answer leaves the message stored here (nothing is lost by saying "not
+                // confirmed"); the producer's retry with the same id is a duplicate, confirmed once a replica has it.
                 for (uint32_t id : ids)
-                    if (Queue* queue = queueById(id))
+                    if (Queue* queue = queueById(id); queue && storage)
                         withdrawUnconfirmed(*queue, sequence, record->messageId);
+            } else if (!onReplica) {
+                result.reason = NackReason::ReplicaUnavailable;
+                result.error = "confirmed without a replica: no replica acknowledged it in time, it is on this broker only";
             }
+            if (synced && replicated)
+                noteUnreplicated(end);
             result.queues.insert(result.queues.end(), dupQueues.begin(), dupQueues.end());
             for (const std::string& name : stored)
                 if (Queue* queue = findQueue(name))
@@ -98,6 +116,9 @@ void BrokerCore::storeMessage(std::vector<Queue*> targets, std::shared_ptr<Messa
             const Queue* first = stored.empty() ? nullptr : findQueue(stored[0]);
             if (synced && waitedForSync)
                 traceEvent(TraceKind::Flushed, first, firstSequence, record->messageId, record->key, "fdatasync");
+            if (synced && waitedForReplica)
+                traceEvent(TraceKind::Replicated, first, firstSequence, record->messageId, record->key,
+                           onReplica ? "a replica has it on disk" : "no replica acknowledged it in time");
             traceEvent(synced ? TraceKind::Confirmed : TraceKind::Nacked, first, firstSequence, record->messageId,
                        record->key, synced ? "" : result.error);
             m_outbox.push_back([handler = std::move(handler), result = std::move(result)] {
@@ -105,13 +126,19 @@ void BrokerCore::storeMessage(std::vector<Queue*> targets, std::shared_ptr<Messa
                     handler(result);
             });
         };
+        if (replicaWait)
+            return whenDurable(end, [this, end, policy = *replicaWait, confirm](const Status& synced) mutable {
+                if (!synced)
+                    return confirm(synced, true);
+                whenReplicated(end, policy, std::move(confirm));
+            });
         if (sync)
-            return whenDurable(end, std::move(confirm));
+            return whenDurable(end, [confirm](const Status& synced) mutable { confirm(synced, true); });
         if (!durable.empty() && end > m_durableOffset) {
             m_unflushed.emplace_back(end, 1);
             ++m_unflushedCount;
         }
-        confirm(Status::ok());
+        confirm(Status::ok(), true);
     };
     if (durable.empty())
         return apply(Status::ok(), {}, 0);

@@ -55,6 +55,11 @@ void BrokerCore::prepareTransaction(PublishRequest& request, std::vector<Queue*>
 }
 
 void BrokerCore::finishTransaction(const std::string& name, bool commit, ConfirmHandler handler) {
+    if (Status writable = checkWritable(commit ? "commit" : "roll back"); !writable) {
+        PublishResult result{PublishOutcome::Nacked, NackReason::NotPrimary, writable.message(), "", {}};
+        m_outbox.push_back([handler, result] { handler(result); });
+        return;
+    }
     auto it = m_transactions.find(name);
     if (it == m_transactions.end()) {
         PublishResult result{PublishOutcome::Nacked, NackReason::Invalid,

@@ -221,6 +221,25 @@ size_t encode(const PurgeRecord& record, std::string& out) {
     return w.written();
 }
 
+size_t encode(const EpochRecord& record, std::string& out) {
+    ByteWriter w(out);
+    w.u8(kRecordVersion);
+    w.u64(record.epoch);
+    w.i64(record.at);
+    return w.written();
+}
+
+Result<EpochRecord> decodeEpoch(std::string_view payload) {
+    ByteReader in(payload, "EPOCH");
+    EpochRecord record;
+    if (readVersion(in)) {
+        record.epoch = in.u64("epoch");
+        record.at = in.i64("at");
+    }
+    DEPOT_RETURN_IF_ERROR(in.finish());
+    return record;
+}
+
 Result<PurgeRecord> decodePurge(std::string_view payload) {
     ByteReader in(payload, "PURGE");
     PurgeRecord record;

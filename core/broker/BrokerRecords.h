@@ -20,6 +20,7 @@ enum class RecordType : uint8_t {
     Purge = 4,       // every message of a queue stored before this record is settled
     TxCommit = 5,    // the half messages of a transaction become visible
     TxRollback = 6,  // the half messages of a transaction are discarded
+    Epoch = 7,       // a primary's term starts here (promotion): replicas find where their log diverged by it
 };
 
 inline constexpr uint8_t kMessagePrepared = 0x01;     // half message: invisible until TxCommit
@@ -61,6 +62,11 @@ struct ReturnRecord {
     std::string error;      // the text the consumer gave with its nack (kept for the death record)
 };
 
+struct EpochRecord {
+    uint64_t epoch = 0;  // terms before the first EPOCH record are epoch 0
+    int64_t at = 0;      // when the term started
+};
+
 struct PurgeRecord {
     uint32_t queue = 0;
 };
@@ -78,6 +84,8 @@ size_t encode(const TxRecord& record, std::string& out);
 
 Result<MessageRecord> decodeMessage(std::string_view payload);
 Result<SettleRecord> decodeSettle(std::string_view payload);
+size_t encode(const EpochRecord& record, std::string& out);
+Result<EpochRecord> decodeEpoch(std::string_view payload);
 Result<ReturnRecord> decodeReturn(std::string_view payload);
 Result<PurgeRecord> decodePurge(std::string_view payload);
 Result<TxRecord> decodeTx(std::string_view payload);

@@ -8,6 +8,7 @@
 #include "depot/broker/Message.h"
 #include "depot/broker/Observability.h"
 #include "depot/broker/Policy.h"
+#include "depot/broker/Replication.h"
 
 namespace depot::broker {
 
@@ -59,7 +60,15 @@ constexpr NameTable<PublishOutcome, 3> kPublishOutcomes{{
     {PublishOutcome::Nacked, "nacked"},
 }};
 
-constexpr NameTable<NackReason, 10> kNackReasons{{
+constexpr NameTable<Replication, 3> kReplications{{
+    {Replication::None, "none"}, {Replication::Async, "async"}, {Replication::Sync, "sync"}}};
+
+constexpr NameTable<ReplicaTimeoutAction, 2> kReplicaTimeoutActions{{
+    {ReplicaTimeoutAction::Nack, "nack"}, {ReplicaTimeoutAction::Confirm, "confirm"}}};
+
+constexpr NameTable<Role, 3> kRoles{{{Role::Primary, "primary"}, {Role::Replica, "replica"}, {Role::Fenced, "fenced"}}};
+
+constexpr NameTable<NackReason, 12> kNackReasons{{
     {NackReason::None, "none"},
     {NackReason::NoExchange, "no-exchange"},
     {NackReason::NoQueue, "no-queue"},
@@ -70,6 +79,8 @@ constexpr NameTable<NackReason, 10> kNackReasons{{
     {NackReason::ReadOnly, "read-only"},
     {NackReason::Invalid, "invalid"},
     {NackReason::ShuttingDown, "shutting-down"},
+    {NackReason::ReplicaUnavailable, "replica-unavailable"},
+    {NackReason::NotPrimary, "not-primary"},
 }};
 
 constexpr NameTable<DeathReason, 5> kDeathReasons{{
@@ -87,7 +98,7 @@ constexpr NameTable<MessageState, 4> kMessageStates{{
     {MessageState::Prepared, "prepared"},
 }};
 
-constexpr NameTable<TraceKind, 17> kTraceKinds{{
+constexpr NameTable<TraceKind, 18> kTraceKinds{{
     {TraceKind::Published, "published"},
     {TraceKind::Flushed, "flushed"},
     {TraceKind::Confirmed, "confirmed"},
@@ -105,6 +116,7 @@ constexpr NameTable<TraceKind, 17> kTraceKinds{{
     {TraceKind::RolledBack, "rolled-back"},
     {TraceKind::CheckBack, "check-back"},
     {TraceKind::Duplicate, "duplicate"},
+    {TraceKind::Replicated, "replicated"},
 }};
 
 constexpr NameTable<AlertMetric, 4> kAlertMetrics{{{AlertMetric::DeadLetterDepth, "dlq-depth"},
@@ -119,6 +131,14 @@ std::string_view toString(Overflow overflow) { return nameOf(kOverflows, overflo
 std::string_view toString(Ordering ordering) { return nameOf(kOrderings, ordering); }
 std::string_view toString(ExchangeType type) { return nameOf(kExchangeTypes, type); }
 std::string_view toString(QueueKind kind) { return nameOf(kQueueKinds, kind); }
+std::string_view toString(Role role) { return nameOf(kRoles, role); }
+std::optional<Role> roleFromString(std::string_view text) { return valueOf(kRoles, text); }
+std::string_view toString(Replication replication) { return nameOf(kReplications, replication); }
+std::string_view toString(ReplicaTimeoutAction action) { return nameOf(kReplicaTimeoutActions, action); }
+std::optional<Replication> replicationFromString(std::string_view text) { return valueOf(kReplications, text); }
+std::optional<ReplicaTimeoutAction> replicaTimeoutActionFromString(std::string_view text) {
+    return valueOf(kReplicaTimeoutActions, text);
+}
 std::string_view toString(PublishOutcome outcome) { return nameOf(kPublishOutcomes, outcome); }
 std::string_view toString(NackReason reason) { return nameOf(kNackReasons, reason); }
 std::string_view toString(DeathReason reason) { return nameOf(kDeathReasons, reason); }

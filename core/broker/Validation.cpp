@@ -198,6 +198,11 @@ Status validatePolicy(const QueuePolicy& policy) {
             outOfRange("max-length", std::to_string(*policy.maxLength), "1.." + std::to_string(kMaxMaxLength)));
     }
     DEPOT_RETURN_IF_ERROR(checkDuration("dedup-window", policy.dedupWindow, Millis(0), kMaxDedupWindow, "0..24h"));
+    DEPOT_RETURN_IF_ERROR(
+        checkDuration("replica-timeout", policy.replicaTimeout, Millis(10), Millis(600000), "10ms..10m"));
+    if (!policy.durable && policy.replication != Replication::None)
+        return Status::invalidArgument("replication " + std::string(toString(policy.replication)) +
+                                       " needs a durable queue: a transient queue's messages are never written");
     return validateName("dead-letter-queue", policy.deadLetterQueue, true);
 }
 

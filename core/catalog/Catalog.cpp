@@ -235,6 +235,30 @@ Status Catalog::deleteExchange(const std::string& name) {
     return transaction->commit();
 }
 
+Status Catalog::replaceDefinitions(const std::vector<QueueInfo>& queues, const std::vector<ExchangeSpec>& exchanges,
+                                   const std::vector<Binding>& bindings) {
+    std::lock_guard lock(m_impl->dbMutex);
+    SqliteDb& db = m_impl->db;
+    const std::string what = "replace the definitions with the primary's";
+    Result<SqliteTransaction> transaction = SqliteTransaction::begin(db, what);
+    if (!transaction)
+        return transaction.status();
+    for (const char* table : {"bindings", "exchanges", "queues"})
+        DEPOT_RETURN_IF_ERROR(runOnce(db, std::string("DELETE FROM ") + table, what));
+    for (const QueueInfo& queue : queues)
+        DEPOT_RETURN_IF_ERROR(runOnce(
+            db, "INSERT INTO queues (id, name, kind, policy, dead_letter_queue, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            what, int64_t(queue.id), queue.name, broker::toString(queue.kind), policyToJson(queue.policy),
+            queue.deadLetterQueue, queue.createdAt));
+    for (const ExchangeSpec& exchange : exchanges)
+        DEPOT_RETURN_IF_ERROR(runOnce(db, "INSERT INTO exchanges (name, type, alternate_queue) VALUES (?, ?, ?)", what,
+                                      exchange.name, broker::toString(exchange.type), exchange.alternateQueue));
+    for (const Binding& binding : bindings)
+        DEPOT_RETURN_IF_ERROR(runOnce(db, "INSERT INTO bindings (exchange, queue, pattern) VALUES (?, ?, ?)", what,
+                                      binding.exchange, binding.queue, binding.pattern));
+    return transaction->commit();
+}
+
 Status Catalog::insertBinding(const Binding& binding) {
     std::lock_guard lock(m_impl->dbMutex);
     return runOnce(

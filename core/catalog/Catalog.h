@@ -46,6 +46,10 @@ public:
     Status deleteExchange(const std::string& name);                // and its bindings
     Status insertBinding(const broker::Binding& binding);          // an existing identical binding is OK
     Status deleteBinding(const broker::Binding& binding);          // NotFound if absent
+    // A replica takes its primary's definitions whole, with the primary's queue ids (the log's records name them).
+    Status replaceDefinitions(const std::vector<broker::QueueInfo>& queues,
+                              const std::vector<broker::ExchangeSpec>& exchanges,
+                              const std::vector<broker::Binding>& bindings);
     // Broker settings as key → text; the broker owns their meaning. Durable when the call returns.
     Result<std::map<std::string, std::string>> loadSettings();
     Status putSettings(const std::map<std::string, std::string>& settings);  // all or none

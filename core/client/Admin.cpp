@@ -412,4 +412,22 @@ Result<std::vector<SessionInfo>> Admin::sessions() {
     return listFrom<SessionInfo>("sessions", *reply, "sessions", readSession);
 }
 
+namespace {
+
+Result<broker::ReplicationStatus> replicationFrom(Result<Json> reply) {
+    if (!reply)
+        return reply.status();
+    return protocol::replicationStatusFromJson(*reply);
+}
+
+}  // namespace
+
+Result<broker::ReplicationStatus> Admin::replicationStatus() {
+    return replicationFrom(invoke(m_connection->core(), "replica.status", Json::object()));
+}
+
+Result<broker::ReplicationStatus> Admin::promote() {
+    return replicationFrom(invoke(m_connection->core(), "replica.promote", Json::object()));
+}
+
 }  // namespace depot::client

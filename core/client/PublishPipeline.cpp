@@ -22,8 +22,10 @@ SendResult answered(broker::PublishResult result) { return SendResult{Status::ok
 bool isRetryable(const SendResult& result) {
     if (result.unconfirmed())
         return result.status.code() == StatusCode::TimedOut || result.status.code() == StatusCode::Unavailable;
+    // replica-unavailable: stored on the primary only; the retry is a duplicate, confirmed once a replica has it.
     return result.nacked() && (result.result.reason == broker::NackReason::ShuttingDown ||
-                               result.result.reason == broker::NackReason::Overflow);
+                               result.result.reason == broker::NackReason::Overflow ||
+                               result.result.reason == broker::NackReason::ReplicaUnavailable);
 }
 
 Millis retryDelay(Millis backoff, uint32_t attempt) {

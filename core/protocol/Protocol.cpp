@@ -59,6 +59,8 @@ bool isKnownCommand(uint8_t code) {
         case Command::Ack:
         case Command::Nack:
         case Command::Admin:
+        case Command::ReplFetch:
+        case Command::ReplData:
             return true;
     }
     return false;
@@ -96,6 +98,10 @@ std::string_view commandName(Command command) {
             return "NACK";
         case Command::Admin:
             return "ADMIN";
+        case Command::ReplFetch:
+            return "REPL_FETCH";
+        case Command::ReplData:
+            return "REPL_DATA";
     }
     return "UNKNOWN";
 }
@@ -192,7 +198,10 @@ std::string encodeConfirm(const broker::PublishResult& result) {
     std::string out;
     ByteWriter w(out);
     w.u8(static_cast<uint8_t>(result.outcome));
-    w.string(result.outcome == broker::PublishOutcome::Nacked ? broker::toString(result.reason) : "");
+    // A confirm (or duplicate) carries one reason only: replica-unavailable, "stored here, on no replica".
+    const bool says = result.outcome == broker::PublishOutcome::Nacked ||
+                      result.reason == broker::NackReason::ReplicaUnavailable;
+    w.string(says ? broker::toString(result.reason) : "");
     w.string(result.error);
     w.string(result.messageId);
     w.u32(static_cast<uint32_t>(result.queues.size()));
@@ -220,6 +229,10 @@ Result<broker::PublishResult> decodeConfirm(std::string_view header) {
             r.fail("reason", "unknown nack reason '" + reason + "'");
         else
             result.reason = *parsed;
+    } else if (reason == broker::toString(broker::NackReason::ReplicaUnavailable)) {
+        result.reason = broker::NackReason::ReplicaUnavailable;  // confirmed, but on no replica
+    } else if (!reason.empty()) {
+        r.fail("reason", "a confirm's reason is empty or replica-unavailable, not '" + reason + "'");
     }
     if (Status status = malformed(r); !status)
         return status;

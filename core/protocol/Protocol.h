@@ -33,6 +33,8 @@ enum class Command : uint8_t {
     Ack = 0x23,
     Nack = 0x24,
     Admin = 0x30,
+    ReplFetch = 0x40,  // replica -> primary: records from an offset, and the replica's acknowledgement
+    ReplData = 0x41,   // primary -> replica: the answer (body: whole commit-log batches)
 };
 
 // Envelope flags.

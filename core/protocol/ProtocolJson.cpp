@@ -207,6 +207,9 @@ Json policyToJson(const broker::QueuePolicy& policy) {
         {"ordering", broker::toString(policy.ordering)},
         {"dedupWindowMs", policy.dedupWindow.count()},
         {"deadLetterQueue", policy.deadLetterQueue},
+        {"replication", broker::toString(policy.replication)},
+        {"replicaTimeoutMs", policy.replicaTimeout.count()},
+        {"onReplicaTimeout", broker::toString(policy.onReplicaTimeout)},
     };
 }
 
@@ -233,6 +236,9 @@ void readPolicy(JsonReader& r, broker::QueuePolicy& out) {
     r.enumeration("ordering", broker::orderingFromString, out.ordering);
     r.millis("dedupWindowMs", out.dedupWindow);
     r.string("deadLetterQueue", out.deadLetterQueue);
+    r.enumeration("replication", broker::replicationFromString, out.replication);
+    r.millis("replicaTimeoutMs", out.replicaTimeout);
+    r.enumeration("onReplicaTimeout", broker::replicaTimeoutActionFromString, out.onReplicaTimeout);
 }
 
 Result<broker::QueuePolicy> policyFromJson(const Json& value) {

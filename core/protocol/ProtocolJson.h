@@ -8,6 +8,7 @@
 
 #include "depot/Result.h"
 #include "depot/broker/Broker.h"
+#include "depot/broker/Replication.h"
 
 namespace depot::protocol {
 
@@ -51,6 +52,12 @@ Json traceEventToJson(const broker::TraceEvent& event);
 Result<broker::TraceEvent> traceEventFromJson(const Json& value);
 Json auditEntryToJson(const broker::AuditEntry& entry);
 Result<broker::AuditEntry> auditEntryFromJson(const Json& value);
+Json fetchRequestToJson(const broker::FetchRequest& request);
+Result<broker::FetchRequest> fetchRequestFromJson(const Json& value);
+Json fetchReplyToJson(const broker::FetchReply& reply);               // without the bytes (the body frame)
+Result<broker::FetchReply> fetchReplyFromJson(const Json& value);
+Json replicationStatusToJson(const broker::ReplicationStatus& status);
+Result<broker::ReplicationStatus> replicationStatusFromJson(const Json& value);
 Json sampleToJson(const broker::MetricsSample& sample);
 Result<broker::MetricsSample> sampleFromJson(const Json& value);
 

@@ -15,12 +15,7 @@ using protocol::Json;
 using protocol::JsonReader;
 using Outcome = std::variant<Json, AdminError>;
 
-namespace {
-
-constexpr size_t kMaxBrowse = 1000;
-constexpr size_t kJobsKept = 100;
-
-AdminError errorOf(const Status& status) {
+AdminError adminErrorOf(const Status& status) {
     std::string code = "failed";
     switch (status.code()) {
     case StatusCode::NotFound: code = "not-found"; break;
@@ -37,16 +32,23 @@ AdminError errorOf(const Status& status) {
     return {code, status.message()};
 }
 
+
+namespace {
+
+constexpr size_t kMaxBrowse = 1000;
+constexpr size_t kJobsKept = 100;
+
+
 AdminError invalid(const Status& status) { return {"invalid", status.message()}; }
 
 template <typename T, typename ToJson>
 Outcome resultOr(const Result<T>& result, ToJson toJson) {
-    if (!result) return errorOf(result.status());
+    if (!result) return adminErrorOf(result.status());
     return toJson(*result);
 }
 
 Outcome statusOr(const Status& status) {
-    if (!status) return errorOf(status);
+    if (!status) return adminErrorOf(status);
     return Json::object();
 }
 
@@ -67,7 +69,8 @@ std::unordered_map<std::string_view, const broker::QueueStats*> statsByName(cons
 bool isDestructive(const std::string& op) {
     static const char* const kOps[] = {"queue.delete",        "queue.purge",   "exchange.delete", "binding.remove",
                                        "message.delete",      "requeue.start", "requeue.cancel",
-                                       "message.dead-letter", "broker.configure"};
+                                       "message.dead-letter", "broker.configure", "replica.promote",
+                                       "replica.fence",       "replica.definitions"};
     for (const char* name : kOps)
         if (op == name) return true;
     return false;
@@ -92,7 +95,7 @@ Outcome runQueueOp(broker::Broker& broker, const std::string& op, const Json& re
     r.string("name", name, JsonReader::Required);
     if (op == "queue.list") {
         auto queues = broker.listQueues();
-        if (!queues) return errorOf(queues.status());
+        if (!queues) return adminErrorOf(queues.status());
         broker::BrokerStats stats = broker.stats();
         auto byName = statsByName(stats);
         Json list = Json::array();
@@ -119,7 +122,7 @@ Outcome runQueueOp(broker::Broker& broker, const std::string& op, const Json& re
         if (!r.ok()) return invalid(r.status());
         auto info = op == "queue.declare" ? broker.declareQueue(spec, actor)
                                           : broker.updateQueuePolicy(name, spec.policy, actor);
-        if (!info) return errorOf(info.status());
+        if (!info) return adminErrorOf(info.status());
         auto stats = broker.queueStats(info->name);
         return Json{{"queue", queueJson(*info, stats ? &*stats : nullptr)}};
     }
@@ -127,7 +130,7 @@ Outcome runQueueOp(broker::Broker& broker, const std::string& op, const Json& re
     if (op == "queue.purge") return resultOr(broker.purgeQueue(name, actor), [](uint64_t n) { return Json{{"purged", n}}; });
     // queue.show
     auto queues = broker.listQueues();
-    if (!queues) return errorOf(queues.status());
+    if (!queues) return adminErrorOf(queues.status());
     for (const auto& info : *queues) {
         if (info.name != name) continue;
         auto stats = broker.queueStats(name);
@@ -144,7 +147,7 @@ Json settingsJson(const broker::BrokerSettings& settings) {
 // broker.settings, broker.configure: absent arguments keep their current value.
 Outcome runBrokerOp(broker::Broker& broker, const std::string& op, const Json& request, const broker::Actor& actor) {
     auto current = broker.settings();
-    if (!current) return errorOf(current.status());
+    if (!current) return adminErrorOf(current.status());
     broker::BrokerSettings settings = *current;
     if (op == "broker.settings") return settingsJson(settings);
     JsonReader r(request);
@@ -359,7 +362,7 @@ Outcome AdminCommands::runRequeueOp(const std::string& op, const Json& request, 
         requeue.ratePerSecond = rate;
         if (!r.ok()) return invalid(r.status());
         auto job = m_broker.requeue(std::move(requeue));
-        if (!job) return errorOf(job.status());
+        if (!job) return adminErrorOf(job.status());
         uint64_t id = m_jobs->next++;
         m_jobs->running[id] = *job;
         m_jobs->order.push_back(id);
@@ -426,6 +429,7 @@ Outcome AdminCommands::run(const Json& request, const AdminContext& context) {
         return outcome;
     }
     if (name == "sessions") return context.sessions ? context.sessions() : Json{{"sessions", Json::array()}};
+    if (name.starts_with("replica.")) return runReplicationOp(m_broker, name, request, context);
     return AdminError{"unknown-command", "unknown admin op '" + name + "'"};
 }
 

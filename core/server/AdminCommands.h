@@ -23,6 +23,12 @@ struct AdminError {
     std::string message;
 };
 
+// The ERROR an operation's failure is answered with (code from the Status, as docs/protocol.md lists them).
+AdminError adminErrorOf(const Status& status);
+// replica.status, replica.promote, replica.fence, replica.definitions (AdminReplication.cpp).
+std::variant<protocol::Json, AdminError> runReplicationOp(broker::Broker& broker, const std::string& op,
+                                                          const protocol::Json& request, const AdminContext& context);
+
 class AdminCommands {
 public:
     explicit AdminCommands(broker::Broker& broker);

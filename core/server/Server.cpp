@@ -19,6 +19,13 @@ std::string_view toString(Role role) {
     return "unknown";
 }
 
+Result<std::string> curvePublicKeyOf(const std::string& secretKey) {
+    char publicKey[41];
+    if (secretKey.size() != 40 || zmq_curve_public(publicKey, secretKey.c_str()) != 0)
+        return Status::invalidArgument("not a CURVE secret key (40 Z85 characters)");
+    return std::string(publicKey, 40);
+}
+
 std::optional<Role> roleFromString(std::string_view text) {
     if (text == "producer") return Role::Producer;
     if (text == "consumer") return Role::Consumer;

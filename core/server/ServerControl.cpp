@@ -200,7 +200,10 @@ broker::TimeMs Server::Impl::onTick(broker::TimeMs now) {
         next = std::min(next, session->heartbeat / 2);
     }
     for (auto& [id, why] : dead) closeSession(id, why);
-    return now + next.count();
+    answerParkedFetches(steady, true);
+    for (const ParkedFetch& parked : parkedFetches)
+        next = std::min(next, std::chrono::duration_cast<std::chrono::milliseconds>(parked.deadline - steady));
+    return now + std::max<int64_t>(next.count(), 1);
 }
 
 void Server::Impl::afterSettle() {
@@ -208,6 +211,7 @@ void Server::Impl::afterSettle() {
     confirmsReady.clear();
     for (uint64_t id : ready)
         if (Session* session = findSession(id)) flushConfirms(*session);
+    if (!parkedFetches.empty()) answerParkedFetches(std::chrono::steady_clock::now(), false);
 }
 
 void Server::Impl::onDetach() {

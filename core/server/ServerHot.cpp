@@ -35,7 +35,9 @@ void Server::Impl::onConfirm(uint64_t sessionId, uint64_t requestId, const broke
                                [](const PendingPublish& p, uint64_t id) { return p.requestId < id; });
     if (it == session->pending.end() || it->requestId != requestId || it->answered) return;
     it->answered = true;
-    it->cumulative = result.outcome == broker::PublishOutcome::Confirmed && it->clientChoseId;
+    // A confirm with a reason (replica-unavailable) says more than "confirmed": it goes on its own.
+    it->cumulative = result.outcome == broker::PublishOutcome::Confirmed && result.reason == broker::NackReason::None &&
+                     it->clientChoseId;
     if (!it->cumulative) it->frame = protocol::encodeConfirm(result);
     if (!session->confirmsReady) {
         session->confirmsReady = true;

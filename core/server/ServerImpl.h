@@ -68,6 +68,11 @@ struct Server::Impl : broker::LoopService {
     void watchProducerGroup(const std::string& group);
     void sendTxCheck(const std::string& group, const std::string& transaction, const std::string& messageId);
     protocol::Json sessionsJson() const;
+    // ServerReplication.cpp
+    void onReplFetch(Session& session, const Incoming& in);
+    // Answers the parked fetches that have data now (or whose wait is over: `now` past their deadline).
+    void answerParkedFetches(std::chrono::steady_clock::time_point now, bool onlyExpired);
+    bool answerFetch(Session& session, uint64_t requestId, const broker::FetchRequest& request, bool mayPark);
     void closeSession(uint64_t sessionId, std::string_view why);
     Session* findSession(uint64_t id);
     Session* findByRoutingId(const std::string& routingId);
@@ -85,6 +90,15 @@ struct Server::Impl : broker::LoopService {
     std::vector<uint64_t> confirmsReady;  // sessions with answers to flush
     std::set<std::string> producerGroups;  // transaction checkers registered with the broker
     std::atomic<bool> paused = false;      // stop(): no more requests are read
+    // A replica's fetch with nothing new to send waits here (long poll) until records become durable or
+    // kFetchWait passes, so a sync-replicated confirm does not wait for a replica's next poll.
+    struct ParkedFetch {
+        uint64_t sessionId;
+        uint64_t requestId;
+        broker::FetchRequest request;
+        std::chrono::steady_clock::time_point deadline;
+    };
+    std::vector<ParkedFetch> parkedFetches;
     bool detached = false;
 };
 

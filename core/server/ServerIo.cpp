@@ -127,6 +127,7 @@ void Server::Impl::dispatch(Incoming& in) {
     case Command::Ack: onAck(*session, in); break;
     case Command::Nack: onNack(*session, in); break;
     case Command::Admin: onAdmin(*session, in); break;
+    case Command::ReplFetch: onReplFetch(*session, in); break;
     default:
         malformed(session, in.routingId, in.envelope.requestId,
                   "unknown command: " + std::string(protocol::commandName(command)) + " is sent by the broker");

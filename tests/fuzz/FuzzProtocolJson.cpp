@@ -57,6 +57,9 @@ void fromEveryDecoder(const Json& value) {
     roundTrip("audit entry", auditEntryFromJson, auditEntryToJson, value);
     roundTrip("sample", sampleFromJson, sampleToJson, value);
     roundTrip("headers", headersFromJson, headersToJson, value);
+    roundTrip("fetch request", fetchRequestFromJson, fetchRequestToJson, value);
+    roundTrip("fetch reply", fetchReplyFromJson, fetchReplyToJson, value);
+    roundTrip("replication status", replicationStatusFromJson, replicationStatusToJson, value);
     if (Result<std::string> body = takeBody(value); body.isOk()) {
         Json object = Json::object();
         putBody(object, *body);

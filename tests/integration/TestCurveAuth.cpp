@@ -248,6 +248,63 @@ private slots:
         depotd.kill(SIGTERM);
         QCOMPARE(depotd.waitForExit(), std::optional<int>(0));
     }
+
+    // Replication over CURVE (issue 7): each broker's own key pair is its identity on the link; the primary's
+    // allow-list names the replica's public key as admin. A replica whose key is not on it never gets in.
+    void testAReplicaFollowsOverCurveAndAStrangerDoesNot() {
+        const KeyPair replicaKeys = makeKeyPair(), strangerKeys = makeKeyPair();
+        test::TempDir dir;
+        writeFile(dir.file("primary.pub"), m_server.publicKey + "\n");
+        writeFile(dir.file("primary.allow"), m_admin.publicKey + " admin\n" + replicaKeys.publicKey + " admin\n");
+        writeFile(dir.file("replica.key"), replicaKeys.secretKey + "\n");
+        writeFile(dir.file("stranger.key"), strangerKeys.secretKey + "\n");
+        writeFile(dir.file("replica.allow"), m_admin.publicKey + " admin\n");
+        test::DepotdProcess primary(dir.file("p"), {"--curve-secret", m_secretFile, "--allow-keys", dir.file("primary.allow")});
+        QVERIFY2(primary.start(), qPrintable(primary.error()));
+        auto replicaArgs = [&](const std::string& secret) {
+            return std::vector<std::string>{"--curve-secret", dir.file(secret),           "--allow-keys",
+                                            dir.file("replica.allow"), "--replica-of", primary.endpoint(),
+                                            "--primary-key", dir.file("primary.pub")};
+        };
+        test::DepotdProcess replica(dir.file("r"), replicaArgs("replica.key"));
+        test::DepotdProcess stranger(dir.file("s"), replicaArgs("stranger.key"));
+        QVERIFY2(replica.start(), qPrintable(replica.error()));
+        QVERIFY2(stranger.start(), qPrintable(stranger.error()));
+
+        auto toPrimary = connect(primary.endpoint(), m_admin, "admin");
+        QVERIFY2(toPrimary.isOk(), toPrimary.status().toString().c_str());
+        client::Admin primaryAdmin(*toPrimary);
+        broker::QueueSpec spec;
+        spec.name = "curve.replicated";
+        spec.policy.replication = broker::Replication::Sync;
+        QVERIFY(primaryAdmin.declareQueue(spec).isOk());
+        client::Producer producer(*toPrimary);
+        for (int i = 0; i < 20; ++i) {
+            broker::PublishRequest request;
+            request.routingKey = spec.name;
+            request.message.id = "c-" + std::to_string(i);
+            request.message.body = "over curve";
+            const client::SendResult result = producer.send(std::move(request));
+            QVERIFY2(result.ok(), client::outcomeName(result).data());  // sync: a replica acknowledged each
+        }
+
+        client::ClientOptions options;
+        options.endpoint = replica.endpoint();
+        options.curveServerKey = replicaKeys.publicKey;  // the replica's own server key
+        options.curvePublicKey = m_admin.publicKey;
+        options.curveSecretKey = m_admin.secretKey;
+        auto toReplica = client::Connection::connect(options);
+        QVERIFY2(toReplica.isOk(), toReplica.status().toString().c_str());
+        client::Admin replicaAdmin(*toReplica);
+        auto details = replicaAdmin.showQueue(spec.name);
+        QVERIFY2(details.isOk(), details.status().toString().c_str());
+        QCOMPARE(details->stats.ready, uint64_t(20));
+
+        auto status = primaryAdmin.replicationStatus();
+        QVERIFY(status.isOk());
+        QCOMPARE(status->replicas.size(), size_t(1));  // the stranger never fetched
+        QVERIFY(status->replicas[0].connected);
+    }
 };
 
 QTEST_GUILESS_MAIN(TestCurveAuth)

@@ -35,6 +35,8 @@ public:
     // The exit code once depotd exits (-1 after a signal), nullopt if it still runs after `timeout`.
     std::optional<int> waitForExit(std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
+    // The extra arguments of the next start() or restart() (a former primary rejoining with --replica-of).
+    void setExtraArgs(std::vector<std::string> args) { m_extraArgs = std::move(args); }
     bool running() const;
     // The endpoint as depotd reported it ("tcp://127.0.0.1:43122"); empty before the first start.
     const std::string& endpoint() const { return m_endpoint; }

@@ -307,7 +307,7 @@ private slots:
 
     void testKnownCommandsAreExactlyTheDocumentedOnes() {
         const std::vector<int> documented{0x01, 0x02, 0x03, 0x04, 0x05, 0x10, 0x11, 0x12,
-                                          0x13, 0x20, 0x21, 0x22, 0x23, 0x24, 0x30};
+                                          0x13, 0x20, 0x21, 0x22, 0x23, 0x24, 0x30, 0x40, 0x41};
         for (int code = 0; code < 256; ++code) {
             bool known = std::find(documented.begin(), documented.end(), code) != documented.end();
             QVERIFY2(isKnownCommand(uint8_t(code)) == known, std::to_string(code).c_str());
@@ -391,6 +391,19 @@ private slots:
         Result<PublishResult> decoded = decodeConfirm(bytes);
         QVERIFY2(decoded.isOk(), decoded.status().toString().c_str());
         QCOMPARE(int(decoded->reason), int(NackReason::None));
+    }
+
+    // The SLAVE_NOT_AVAILABLE case: confirmed, and the producer learns it is on no replica.
+    void testConfirmWithoutAReplicaSaysSo() {
+        PublishResult result = confirmCase();
+        result.reason = NackReason::ReplicaUnavailable;
+        Result<PublishResult> decoded = decodeConfirm(encodeConfirm(result));
+        QVERIFY2(decoded.isOk(), decoded.status().toString().c_str());
+        QCOMPARE(int(decoded->outcome), int(PublishOutcome::Confirmed));
+        QCOMPARE(int(decoded->reason), int(NackReason::ReplicaUnavailable));
+        std::string other = encodeConfirm(confirmCase());
+        other.replace(1, 4, std::string("\x08\0\0\0overflow", 12));
+        QVERIFY(!decodeConfirm(other).isOk());  // a confirm cannot say "overflow"
     }
 
     void testDeliverRoundTrips_data() {

@@ -43,7 +43,46 @@ QueuePolicy unusualPolicy() {
     policy.ordering = Ordering::PerKey;
     policy.dedupWindow = Millis(0);
     policy.deadLetterQueue = "orders.parking";
+    policy.replication = Replication::Async;
+    policy.replicaTimeout = Millis(777);
+    policy.onReplicaTimeout = ReplicaTimeoutAction::Confirm;
     return policy;
+}
+
+// Both optional offsets set: a reader must keep each (a replica acts on one at a time; the codec does not choose).
+FetchReply unusualFetchReply() {
+    FetchReply reply;
+    reply.epoch = 2;
+    reply.from = 100;
+    reply.end = 100;
+    reply.primaryDurable = 4096;
+    reply.definitions = 1'700'000'000'999;
+    reply.logStart = 64;
+    reply.truncateTo = 90;
+    reply.resetTo = 64;
+    return reply;
+}
+
+ReplicationStatus unusualReplicationStatus() {
+    ReplicationStatus s;
+    s.role = Role::Fenced;
+    s.epoch = 3;
+    s.writtenOffset = 9000;
+    s.durableOffset = 8000;
+    s.logStart = 128;
+    s.epochs = {{1, 100, 1'700'000'000'000}, {3, 7000, 1'700'000'000'500}};
+    s.replicas = {{"r1", "10.0.0.2", 7500, 500, 12, 340, 1'700'000'000'700, true}};
+    s.atRisk = 12;
+    s.confirmedWithoutReplica = 4;
+    s.nackedForReplica = 5;
+    s.primary = "tcp://10.0.0.1:7420";
+    s.primaryDurable = 8000;
+    s.lagMs = 20;
+    s.lastContact = 1'700'000'000'800;
+    s.connected = true;
+    s.lastError = "no answer";
+    s.fencedBy = "epoch 3, promoted replica r1";
+    return s;
 }
 
 Counters countingCounters(uint64_t base) {
@@ -123,7 +162,7 @@ std::map<QString, RoundTripCase> roundTripCases() {
         {"policy",
          {policyToJson(unusualPolicy()), reencoder(policyFromJson, policyToJson),
           {"durable", "flush", "maxAttempts", "backoffMs", "ackTimeoutMs", "ttlMs", "maxLength", "overflow",
-           "ordering", "dedupWindowMs", "deadLetterQueue"}}},
+           "ordering", "dedupWindowMs", "deadLetterQueue", "replication", "replicaTimeoutMs", "onReplicaTimeout"}}},
         {"queue",
          {queueInfoToJson(queue), reencoder(queueInfoFromJson, queueInfoToJson),
           {"id", "name", "kind", "policy", "deadLetterQueue", "createdAt"}}},
@@ -172,6 +211,19 @@ std::map<QString, RoundTripCase> roundTripCases() {
          {auditEntryToJson({1'700'000'000'000, "ops@host", "purge", "orders", "all", 12, false}),
           reencoder(auditEntryFromJson, auditEntryToJson),
           {"at", "actor", "action", "target", "detail", "count", "ok"}}},
+        {"fetch request",
+         {fetchRequestToJson({"replica-1", "", 3, 8792, 8700, 1u << 20}),
+          reencoder(fetchRequestFromJson, fetchRequestToJson),
+          {"replica", "lastEpoch", "from", "durable", "maxBytes"}}},
+        {"fetch reply",
+         {fetchReplyToJson(unusualFetchReply()), reencoder(fetchReplyFromJson, fetchReplyToJson),
+          {"epoch", "from", "end", "primaryDurable", "definitions", "logStart", "truncateTo", "resetTo"}}},
+        {"replication status",
+         {replicationStatusToJson(unusualReplicationStatus()),
+          reencoder(replicationStatusFromJson, replicationStatusToJson),
+          {"role", "epoch", "writtenOffset", "durableOffset", "logStart", "epochs", "replicas", "atRisk",
+           "confirmedWithoutReplica", "nackedForReplica", "primary", "primaryDurable", "lagMs", "lastContact",
+           "connected", "lastError", "fencedBy"}}},
         {"sample",
          {sampleToJson({1'700'000'000'000, "orders", countingCounters(5), 1, 2, 3, 4, 5, 6, 7, 8, 9}),
           reencoder(sampleFromJson, sampleToJson),
@@ -197,6 +249,8 @@ std::map<QString, Decoder> decoders() {
         {"stats", decoder(statsFromJson)},       {"trace event", decoder(traceEventFromJson)},
         {"audit entry", decoder(auditEntryFromJson)}, {"sample", decoder(sampleFromJson)},
         {"headers", decoder(headersFromJson)},   {"body", decoder(takeBody)},
+        {"fetch request", decoder(fetchRequestFromJson)}, {"fetch reply", decoder(fetchReplyFromJson)},
+        {"replication status", decoder(replicationStatusFromJson)},
     };
 }
 
@@ -427,6 +481,12 @@ private slots:
         row("audit without action", "audit entry", R"({"actor":"a"})", "\"action\"");
         row("sample counters", "sample", R"({"counters":"many"})", "\"counters\"");
         row("headers not an array", "headers", R"({"a":"b"})", "\"headers\"");
+        row("fetch without from", "fetch request", R"({"replica":"r","lastEpoch":0,"durable":0})", "\"from\"");
+        row("fetch offset negative", "fetch request", R"({"replica":"r","lastEpoch":0,"from":-1,"durable":0})",
+            "\"from\"");
+        row("fetch reply truncate text", "fetch reply", R"({"epoch":0,"from":0,"end":0,"truncateTo":"x"})",
+            "\"truncateTo\"");
+        row("replication role", "replication status", R"({"role":"leader"})", "\"role\"");
     }
     void testMalformedInputNamesTheField() {
         QFETCH(QString, object);

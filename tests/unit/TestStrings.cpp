@@ -11,6 +11,7 @@
 #include "depot/broker/Message.h"
 #include "depot/broker/Observability.h"
 #include "depot/broker/Policy.h"
+#include "depot/broker/Replication.h"
 
 using namespace depot::broker;
 
@@ -89,7 +90,9 @@ private slots:
                                     {NackReason::StorageFailed, "storage-failed"},
                                     {NackReason::ReadOnly, "read-only"},
                                     {NackReason::Invalid, "invalid"},
-                                    {NackReason::ShuttingDown, "shutting-down"}},
+                                    {NackReason::ShuttingDown, "shutting-down"},
+                                    {NackReason::ReplicaUnavailable, "replica-unavailable"},
+                                    {NackReason::NotPrimary, "not-primary"}},
                                    &nackReasonFromString);
     }
 
@@ -127,8 +130,20 @@ private slots:
                                    {TraceKind::Committed, "committed"},
                                    {TraceKind::RolledBack, "rolled-back"},
                                    {TraceKind::CheckBack, "check-back"},
-                                   {TraceKind::Duplicate, "duplicate"}},
+                                   {TraceKind::Duplicate, "duplicate"},
+                                   {TraceKind::Replicated, "replicated"}},
                                   &traceKindFromString);
+    }
+
+    void testReplicationNames() {
+        checkSpellings<Replication>(
+            {{Replication::None, "none"}, {Replication::Async, "async"}, {Replication::Sync, "sync"}},
+            &replicationFromString);
+        checkSpellings<ReplicaTimeoutAction>(
+            {{ReplicaTimeoutAction::Nack, "nack"}, {ReplicaTimeoutAction::Confirm, "confirm"}},
+            &replicaTimeoutActionFromString);
+        checkSpellings<Role>({{Role::Primary, "primary"}, {Role::Replica, "replica"}, {Role::Fenced, "fenced"}},
+                             &roleFromString);
     }
 
     void testNamesFromOtherEnumsAreRefused() {

@@ -57,14 +57,16 @@ void BrokerLink::pollNow() {
         auto queues = stats ? m_admin->listQueues() : Result<std::vector<client::QueueDetails>>(stats.status());
         auto sessions = queues ? m_admin->sessions() : Result<std::vector<client::SessionInfo>>(queues.status());
         auto alerts = sessions ? m_admin->alerts() : Result<std::vector<broker::AlertState>>(sessions.status());
-        if (alerts) {
+        auto replication = alerts ? m_admin->replicationStatus() : Result<broker::ReplicationStatus>(alerts.status());
+        if (replication) {
             snapshot->stats = std::move(stats).value();
             snapshot->queues = std::move(queues).value();
             snapshot->sessions = std::move(sessions).value();
             snapshot->alerts = std::move(alerts).value();
+            snapshot->replication = std::move(replication).value();
             status = backfill(*snapshot);
         } else {
-            status = alerts.status();
+            status = replication.status();
         }
     }
     const bool connected = status.isOk() && m_connection && m_connection->connected();

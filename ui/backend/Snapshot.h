@@ -19,6 +19,7 @@ struct Snapshot {
     std::vector<client::QueueDetails> queues;     // definitions and stats of every queue
     std::vector<client::SessionInfo> sessions;    // connected clients
     std::vector<broker::AlertState> alerts;       // every alert rule with its value and whether it fires
+    broker::ReplicationStatus replication;        // role, epoch, replicas and their lag
     // First snapshot of a connection only: the broker-wide per-second samples (MetricsSample::queue empty) of the
     // last kLiveHistoryMs, oldest first, so the charts start full. Later points come from consecutive snapshots
     // (counter and histogram differences): reading history makes the broker wait for its catalog writer, which

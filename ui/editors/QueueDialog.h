@@ -42,6 +42,9 @@ private:
     QLineEdit* m_name = nullptr;
     QCheckBox* m_durable = nullptr;
     QComboBox* m_flush = nullptr;
+    QComboBox* m_replication = nullptr;
+    broker::Millis m_replicaTimeout{5000};
+    broker::ReplicaTimeoutAction m_onReplicaTimeout = broker::ReplicaTimeoutAction::Nack;
     QSpinBox* m_maxAttempts = nullptr;
     QLineEdit* m_backoff = nullptr;
     QLabel* m_timeline = nullptr;

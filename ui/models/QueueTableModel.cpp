@@ -193,8 +193,7 @@ QVariant QueueTableModel::display(const client::QueueDetails& queue, int row, in
         case Flush:
             return queue.info.policy.durable ? text(broker::toString(queue.info.policy.flush)) : tr("memory");
         case Replication:
-            // Until replication lands (issue 7) no queue has a replica: a lost disk loses its messages.
-            return queue.info.policy.durable ? tr("none") : none();
+            return queue.info.policy.durable ? text(broker::toString(queue.info.policy.replication)) : none();
         default:
             return QString::number(qulonglong(countOf(queue, column)));
     }
@@ -241,8 +240,8 @@ QVariant QueueTableModel::headerData(int section, Qt::Orientation orientation, i
         case DeadLetterDepth:
             return tr("Messages in this queue's dead-letter queue");
         case Replication:
-            return tr("Copies on a second broker: none until replication is available, so a lost disk loses the "
-                      "queue's messages");
+            return tr("Copies on a replica broker. sync: confirmed once a replica has it on disk; async: confirmed "
+                      "at once, copied shortly after; none: a lost disk loses the queue's messages");
         default:
             return {};
     }

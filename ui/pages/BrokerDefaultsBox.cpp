@@ -26,7 +26,8 @@ BrokerDefaultsBox::BrokerDefaultsBox(BrokerLink* link, QWidget* parent)
     m_replication = new QComboBox;
     m_replication->addItem(tr("none"));
     m_replication->setEnabled(false);
-    m_replication->setToolTip(tr("Replication is not available yet."));
+    m_replication->setToolTip(tr("Replication is chosen per queue: above for the selected queue, in the New queue "
+                                 "dialog, or with depotctl queue declare --replication."));
     m_explanation = new QLabel;
     m_explanation->setWordWrap(true);
     m_apply = new QPushButton(tr("Apply &defaults"));

@@ -1,6 +1,9 @@
 #include "pages/DurabilityPage.h"
 
+#include <algorithm>
+
 #include <QComboBox>
+#include <QStringList>
 #include <QGroupBox>
 #include <QHBoxLayout>
 #include <QHeaderView>
@@ -71,8 +74,12 @@ QWidget* DurabilityPage::buildMachineBox() {
     m_fsync->setObjectName("fsyncFigures");
     m_atRisk = wrapped();
     m_atRisk->setObjectName("atRiskFigures");
+    m_replicas = wrapped();
+    m_replicas->setObjectName("replicaFigures");
+    m_replicas->setTextInteractionFlags(Qt::TextSelectableByMouse);
     layout->addWidget(m_fsync);
     layout->addWidget(m_atRisk);
+    layout->addWidget(m_replicas);
     return box;
 }
 
@@ -92,11 +99,12 @@ QWidget* DurabilityPage::buildEditor() {
     for (QLabel* text : {m_syncText, m_asyncText})
         text->setIndent(24);
     m_replication = new QComboBox;
-    m_replication->addItems({tr("none"), tr("async"), tr("sync")});
-    m_replication->setEnabled(false);
-    auto* replicationText =
-        wrapped(tr("Replication to a second broker is not available yet: this broker has no replica, so a lost "
-                   "disk loses its messages whatever the flush mode."));
+    m_replication->setObjectName("replicationChoice");
+    for (broker::Replication mode : {broker::Replication::None, broker::Replication::Async, broker::Replication::Sync})
+        m_replication->addItem(QString::fromUtf8(broker::toString(mode).data()), int(mode));
+    m_replicationText = wrapped();
+    m_replicationText->setObjectName("replicationTradeOff");
+    connect(m_replication, &QComboBox::currentIndexChanged, this, &DurabilityPage::updateTradeOffs);
     m_apply = new QPushButton(tr("A&pply to queue"));
     m_apply->setObjectName("applyFlush");
     connect(m_apply, &QPushButton::clicked, this, &DurabilityPage::applyFlush);
@@ -112,7 +120,7 @@ QWidget* DurabilityPage::buildEditor() {
     layout->addWidget(m_async);
     layout->addWidget(m_asyncText);
     layout->addLayout(replicationRow);
-    layout->addWidget(replicationText);
+    layout->addWidget(m_replicationText);
     layout->addWidget(m_apply, 0, Qt::AlignRight);
     return box;
 }
@@ -123,6 +131,7 @@ void DurabilityPage::setSnapshot(const SnapshotPtr& snapshot) {
     m_snapshot = snapshot;
     m_model->setSnapshot(snapshot);
     m_defaults->setSnapshot(snapshot);
+    updateEnabled();
     updateTradeOffs();
 }
 
@@ -144,9 +153,7 @@ const client::QueueDetails* DurabilityPage::selected() const {
 
 void DurabilityPage::showSelected() {
     const client::QueueDetails* queue = selected();
-    const bool editable = queue && queue->info.policy.durable;
-    for (QWidget* widget : std::initializer_list<QWidget*>{m_sync, m_async, m_apply})
-        widget->setEnabled(editable);
+    updateEnabled();
     if (!queue) {
         m_queueTitle->setText(tr("Select a queue"));
         return;
@@ -158,7 +165,18 @@ void DurabilityPage::showSelected() {
                                    "disk, so flushing does not apply.")
                                     .arg(name));
     (queue->info.policy.flush == broker::FlushMode::Sync ? m_sync : m_async)->setChecked(true);
+    m_replication->setCurrentIndex(m_replication->findData(int(queue->info.policy.replication)));
     updateTradeOffs();
+}
+
+void DurabilityPage::updateEnabled() {
+    // A replica or a fenced broker refuses changes: nothing to apply there.
+    const client::QueueDetails* queue = selected();
+    const bool editable = queue && queue->info.policy.durable && m_snapshot &&
+                          m_snapshot->replication.role == broker::Role::Primary;
+    for (QWidget* widget : std::initializer_list<QWidget*>{m_sync, m_async, m_replication, m_apply})
+        widget->setEnabled(editable);
+    m_defaults->setEnabled(m_snapshot && m_snapshot->replication.role == broker::Role::Primary);
 }
 
 void DurabilityPage::updateTradeOffs() {
@@ -172,14 +190,21 @@ void DurabilityPage::updateTradeOffs() {
                          .arg(p50, p99)
                          .arg(fsync.count()));
     const QString window = tr("%1 ms").arg(stats.asyncFlushIntervalMs);
-    m_atRisk->setText(stats.unflushedMessages
-                          ? tr("At risk right now: %1 confirmed messages of async queues are not yet on disk; a power "
-                               "loss now would lose them. The loss window of async flush is %2.")
-                                .arg(stats.unflushedMessages)
-                                .arg(window)
-                          : tr("At risk right now: nothing. Every confirmed message is covered by an fdatasync. The "
-                               "loss window of async flush is %1.")
-                                .arg(window));
+    QString risk = stats.unflushedMessages
+                       ? tr("At risk right now: %1 confirmed messages of async queues are not yet on disk; a power "
+                            "loss now would lose them. The loss window of async flush is %2.")
+                             .arg(stats.unflushedMessages)
+                             .arg(window)
+                       : tr("At risk right now: nothing on this disk. Every confirmed message is covered by an "
+                            "fdatasync. The loss window of async flush is %1.")
+                             .arg(window);
+    if (const uint64_t unreplicated = m_snapshot->replication.atRisk)
+        risk += " " + tr("%1 confirmed messages of replicated queues are on no replica yet: losing this machine "
+                         "now would lose them.")
+                          .arg(unreplicated);
+    m_atRisk->setText(risk);
+    m_replicas->setText(replicasText());
+    m_replicationText->setText(replicationText());
     m_syncText->setText(tr("Each publish waits for the fdatasync that covers it: about %1 at the median, %2 at "
                            "the 99th percentile here, shared by every message written meanwhile. A confirmed "
                            "message survives kill -9 and power loss.")
@@ -192,14 +217,72 @@ void DurabilityPage::updateTradeOffs() {
                              .arg(stats.unflushedMessages));
 }
 
+QString DurabilityPage::replicasText() const {
+    const broker::ReplicationStatus& r = m_snapshot->replication;
+    const QString primary = QString::fromStdString(r.primary);
+    if (r.role == broker::Role::Replica)
+        return tr("This broker is a read-only replica of %1 (%2): it copies that broker's log and refuses writes. "
+                  "Behind by %3 ms. Promote it with `depotctl replica promote` if that broker is lost.")
+            .arg(primary, r.connected ? tr("connected") : tr("not connected: %1").arg(QString::fromStdString(r.lastError)))
+            .arg(r.lagMs);
+    if (r.role == broker::Role::Fenced)
+        return tr("FENCED: a newer primary took over (%1). This broker takes no writes; restart it with "
+                  "--replica-of the new primary to rejoin.")
+            .arg(QString::fromStdString(r.fencedBy));
+    if (r.replicas.empty())
+        return tr("Replicas: none follows this broker (epoch %1). Start one on another machine with "
+                  "`depotd --data DIR --replica-of ENDPOINT`.")
+            .arg(r.epoch);
+    QStringList lines;
+    for (const broker::ReplicaInfo& replica : r.replicas)
+        lines << (replica.connected
+                      ? (replica.lagMessages
+                             ? tr("%1 (%2): %3 messages behind, the oldest for %4 ms")
+                                   .arg(QString::fromStdString(replica.name), QString::fromStdString(replica.address))
+                                   .arg(replica.lagMessages)
+                                   .arg(replica.lagMs)
+                             : tr("%1 (%2): caught up").arg(QString::fromStdString(replica.name),
+                                                             QString::fromStdString(replica.address)))
+                      : tr("%1 (%2): not connected for %3 s, %4 messages behind")
+                            .arg(QString::fromStdString(replica.name), QString::fromStdString(replica.address))
+                            .arg((m_snapshot->stats.at - replica.lastContact) / 1000)
+                            .arg(replica.lagMessages));
+    return tr("Replicas (epoch %1): %2").arg(r.epoch).arg(lines.join("; "));
+}
+
+QString DurabilityPage::replicationText() const {
+    const auto mode = broker::Replication(m_replication->currentData().toInt());
+    const bool anyReplica = std::any_of(m_snapshot->replication.replicas.begin(), m_snapshot->replication.replicas.end(),
+                                        [](const broker::ReplicaInfo& r) { return r.connected; });
+    const client::QueueDetails* queue = selected();
+    const QString timeout = queue ? tr("%1 ms").arg(queue->info.policy.replicaTimeout.count()) : tr("5000 ms");
+    switch (mode) {
+        case broker::Replication::Sync:
+            return tr("Sync: a publish is confirmed only once a replica has it on disk, so losing this whole machine "
+                      "loses no confirmed message. Each confirm waits one more round trip and fdatasync. Without a "
+                      "replica answering within %1 the publish is nacked (replica-unavailable).%2")
+                .arg(timeout, anyReplica || m_snapshot->replication.role != broker::Role::Primary
+                                  ? QString()
+                                  : tr(" No replica is connected now: every publish would be nacked."));
+        case broker::Replication::Async:
+            return tr("Async: confirmed without waiting; a replica copies it shortly after. Losing this machine loses "
+                      "what the replicas had not copied yet (see the lag above).");
+        case broker::Replication::None:
+            break;
+    }
+    return tr("None: the messages are only on this machine; a lost disk loses them whatever the flush mode.");
+}
+
 void DurabilityPage::applyFlush() {
     const client::QueueDetails* queue = selected();
     if (!queue)
         return;
     broker::QueuePolicy policy = queue->info.policy;
     policy.flush = m_sync->isChecked() ? broker::FlushMode::Sync : broker::FlushMode::Async;
-    const QString text = tr("flush of '%1' set to %2")
-                             .arg(QString::fromStdString(queue->info.name), m_sync->isChecked() ? "sync" : "async");
+    policy.replication = broker::Replication(m_replication->currentData().toInt());
+    const QString text = tr("flush of '%1' set to %2, replication %3")
+                             .arg(QString::fromStdString(queue->info.name), m_sync->isChecked() ? "sync" : "async",
+                                  QString::fromUtf8(broker::toString(policy.replication).data()));
     m_link->submit([name = queue->info.name, policy](client::Admin& admin) {
         return admin.updateQueue(name, policy).status();
     }, this, [this, text](const Status& status) {

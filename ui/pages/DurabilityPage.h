@@ -42,6 +42,9 @@ private:
     const client::QueueDetails* selected() const;
     void showSelected();
     void updateTradeOffs();
+    void updateEnabled();
+    QString replicasText() const;     // who follows this broker, and how far behind
+    QString replicationText() const;  // what the selected replication choice promises, with the lag right now
 
     BrokerLink* m_link;
     SnapshotPtr m_snapshot;
@@ -56,6 +59,8 @@ private:
     QLabel* m_syncText = nullptr;
     QLabel* m_asyncText = nullptr;
     QComboBox* m_replication = nullptr;
+    QLabel* m_replicationText = nullptr;
+    QLabel* m_replicas = nullptr;
     QPushButton* m_apply = nullptr;
     BrokerDefaultsBox* m_defaults = nullptr;
 };

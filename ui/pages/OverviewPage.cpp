@@ -120,7 +120,8 @@ void OverviewPage::buildTiles(QGridLayout* grid) {
     addTile(grid, tr("Unacked"), tr("Delivered, waiting for the consumer's ack"));
     addTile(grid, tr("Dead letters"), tr("Messages in dead-letter queues, waiting for an operator"));
     addTile(grid, tr("At risk"),
-            tr("Confirmed messages not yet covered by an fdatasync (async flush): lost on power loss"));
+            tr("Confirmed messages not yet covered by an fdatasync (async flush: lost on power loss), plus those of "
+               "replicated queues that no replica has yet (lost with this machine)"));
     addTile(grid, tr("Clients"), tr("Connected sessions and their consumers"));
     addTile(grid, tr("Published"), tr("Messages published since the broker started"));
     addTile(grid, tr("Confirmed"), tr("Publishes the broker took responsibility for"));
@@ -218,7 +219,7 @@ void OverviewPage::updateTiles(const Snapshot& snapshot) {
     };
     setTile(tr("Confirm p50 / p99"), pair(stats.confirmLatency));
     setTile(tr("fsync p50 / p99"), pair(stats.fsyncLatency));
-    setTile(tr("At risk"), tr("%1 messages").arg(number(stats.unflushedMessages)));
+    setTile(tr("At risk"), tr("%1 messages").arg(number(stats.unflushedMessages + snapshot.replication.atRisk)));
     setTile(tr("Clients"), tr("%1 (%2 consumers)").arg(number(stats.connections)).arg(number(stats.consumers)));
 }
 

@@ -23,6 +23,7 @@
 #include "depot/broker/Message.h"
 #include "depot/broker/Observability.h"
 #include "depot/broker/Policy.h"
+#include "depot/broker/Replication.h"
 #include "depot/storage/CommitLog.h"
 
 namespace depot::broker {
@@ -39,6 +40,14 @@ struct BrokerOptions {
     bool trace = true;                            // record lifecycle events in the catalog
     uint64_t traceRetentionRows = 2'000'000;
     Millis historyRetention{24 * 3600 * 1000};    // metrics history and trace events older than this are deleted
+    std::string replicaOf;                        // non-empty: a replica following the primary at this endpoint
+    std::string replicaName;                      // how the primary lists this replica (default: the data directory)
+    // CURVE on the replication links (a replica's follower to its primary; a promoted replica's fencer to the
+    // former primary): the peer's public key, and this broker's key pair (its server keys: the peer's allow-list
+    // names this public key with the admin role). Z85, 40 characters. Empty peer key: plain connections.
+    std::string peerCurveServerKey;
+    std::string curvePublicKey;
+    std::string curveSecretKey;
 };
 
 // Broker-wide settings an operator changes at runtime (Broker::configure, ADMIN broker.configure). Kept in the
@@ -217,6 +226,21 @@ public:
     // Calls `done` on the broker thread once everything written so far, and everything the current round of work
     // stages (an ack's settle record, say), is durable, or with the error that made it impossible.
     void whenDurable(std::function<void(const Status&)> done);
+
+    // Replication (Replication.h). A broker opened with BrokerOptions::replicaOf follows that primary on a thread
+    // of its own and refuses writes until promote().
+    Result<ReplicationStatus> replicationStatus();
+    Result<FetchReply> replicaFetch(const FetchRequest& request);  // primary: a replica's fetch
+    Result<Definitions> definitions();                             // primary: what a replica needs to apply
+    Status promote(const Actor& actor = {});                       // replica -> primary, new epoch
+    Status fence(uint64_t epoch, const std::string& by, const Actor& actor = {});
+    // For the replica's follower (core/replication): its position, and what it fetched.
+    Result<ReplicaPosition> replicaPosition();
+    Status storeReplicated(uint64_t from, std::string_view bytes);  // appended, replayed, and durable
+    Status truncateReplica(uint64_t offset);
+    Status resetReplica(uint64_t offset);
+    Status replaceDefinitions(Definitions definitions);
+    void noteFollower(bool connected, uint64_t primaryDurable, uint64_t primaryStart, std::string lastError);
 
     // Serves `service` on the broker thread until detach() or close(). Runs its onDetach() then.
     Status attach(std::shared_ptr<LoopService> service);

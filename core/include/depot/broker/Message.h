@@ -47,6 +47,9 @@ enum class NackReason {
     ReadOnly,       // the log refused writes after an earlier failure
     Invalid,        // malformed request (bad name, header, ttl)
     ShuttingDown,
+    // Sync replication: no replica acknowledged in time (a nack), or a confirm without one (see PublishResult).
+    ReplicaUnavailable,
+    NotPrimary,     // this broker is a replica, or a fenced former primary: publish to the primary
 };
 
 struct PublishResult {

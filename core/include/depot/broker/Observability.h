@@ -31,6 +31,7 @@ enum class TraceKind {
     RolledBack,
     CheckBack,
     Duplicate,
+    Replicated,    // a replica acknowledged it (sync replication), just before the confirm
 };
 
 struct TraceEvent {

@@ -17,6 +17,12 @@ enum class Overflow { RejectPublish, DeadLetterOldest };
 enum class Ordering { None, PerKey };                // PerKey: at most one message in flight per key
 enum class ExchangeType { Direct, Fanout, Topic };
 enum class QueueKind { Normal, DeadLetter };         // a dead-letter queue never dead-letters its own messages
+// Whether a publish's confirm waits for a replica (RocketMQ's SYNC_MASTER / ASYNC_MASTER): None and Async confirm
+// without one (Async: the lag is measured and shown); Sync waits for a replica's durable ack of the record.
+enum class Replication { None, Async, Sync };
+// A sync-replicated publish no replica acknowledged within replicaTimeout: nacked (reason replica-unavailable,
+// the message withdrawn), or confirmed anyway with that reason (RocketMQ's SLAVE_NOT_AVAILABLE) and counted.
+enum class ReplicaTimeoutAction { Nack, Confirm };
 
 struct QueuePolicy {
     bool durable = true;                 // false: messages live in memory only, never on disk
@@ -30,6 +36,9 @@ struct QueuePolicy {
     Ordering ordering = Ordering::None;
     Millis dedupWindow{300000};          // 0 disables deduplication by producer message id
     std::string deadLetterQueue;         // empty: "<queue>.dlq", created with the queue
+    Replication replication = Replication::None;
+    Millis replicaTimeout{5000};         // sync replication: how long a confirm waits for a replica
+    ReplicaTimeoutAction onReplicaTimeout = ReplicaTimeoutAction::Nack;
 
     bool operator==(const QueuePolicy&) const = default;
 };
@@ -77,6 +86,10 @@ std::string_view toString(Overflow overflow);
 std::string_view toString(Ordering ordering);
 std::string_view toString(ExchangeType type);
 std::string_view toString(QueueKind kind);
+std::string_view toString(Replication replication);
+std::string_view toString(ReplicaTimeoutAction action);
+std::optional<Replication> replicationFromString(std::string_view text);
+std::optional<ReplicaTimeoutAction> replicaTimeoutActionFromString(std::string_view text);
 std::optional<FlushMode> flushModeFromString(std::string_view text);
 std::optional<Overflow> overflowFromString(std::string_view text);
 std::optional<Ordering> orderingFromString(std::string_view text);

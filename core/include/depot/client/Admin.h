@@ -106,6 +106,9 @@ public:
     Result<std::vector<broker::MetricsSample>> history(const std::string& queue, broker::TimeMs from,
                                                        broker::TimeMs to);
     Result<std::vector<SessionInfo>> sessions();
+    // Replication (docs/protocol.md "Replication"): role, epoch, replicas and their lag; promote a replica.
+    Result<broker::ReplicationStatus> replicationStatus();
+    Result<broker::ReplicationStatus> promote();  // admin role; the broker must be a replica
 
 private:
     std::shared_ptr<Connection> m_connection;

@@ -59,7 +59,8 @@ struct SendOptions {
     // backpressure, bounded by ClientOptions::maxPendingPublishes), waiting for a session does.
     // nullopt: ClientOptions::requestTimeout.
     std::optional<Millis> timeout;
-    // Further attempts after an unconfirmed outcome or a transient nack (shutting-down, overflow); the same
+    // Further attempts after an unconfirmed outcome or a transient nack (shutting-down, overflow,
+    // replica-unavailable); the same
     // message id every time. Other nacks (no-queue, too-large, invalid, ...) are final.
     uint32_t retries = 0;
     Millis backoff{100};  // before retry n: backoff * 2^(n-1), at most 30 s

@@ -23,6 +23,8 @@ namespace depot::server {
 enum class Role { Producer, Consumer, Admin };
 std::string_view toString(Role role);
 std::optional<Role> roleFromString(std::string_view text);
+// The public key that goes with a CURVE secret key (both Z85, 40 characters); InvalidArgument for a bad key.
+Result<std::string> curvePublicKeyOf(const std::string& secretKey);
 
 struct ServerOptions {
     std::vector<std::string> endpoints{"tcp://127.0.0.1:7420"};  // port 0 picks a free port
