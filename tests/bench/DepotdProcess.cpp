@@ -39,23 +39,29 @@ void forEachLine(int fd, const std::function<void(std::string)>& line) {
 }
 
 // In the forked child: only async-signal-safe calls until exec.
-[[noreturn]] void execDepotd(const std::string& program, const std::string& dataDir, int out, int err, pid_t parent) {
+[[noreturn]] void execDepotd(const std::string& program, char* const* argv, int out, int err, pid_t parent) {
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (::getppid() != parent)
         ::_exit(127);  // the benchmark died before prctl took effect
     ::dup2(out, STDOUT_FILENO);
     ::dup2(err, STDERR_FILENO);
-    const char* argv[] = {program.c_str(), "--data", dataDir.c_str(), "--listen", "tcp://127.0.0.1:0", nullptr};
-    ::execv(program.c_str(), const_cast<char* const*>(argv));
+    ::execv(program.c_str(), argv);
     ::_exit(127);
 }
 
 }  // namespace
 
 Result<std::unique_ptr<DepotdProcess>> DepotdProcess::start(const std::string& program, const std::string& dataDir,
-                                                            std::chrono::milliseconds timeout) {
+                                                            std::chrono::milliseconds timeout,
+                                                            const std::vector<std::string>& extraArgs) {
     if (::access(program.c_str(), X_OK) != 0)
         return Status::notFound("depotd not found or not executable: " + program);
+    // Built before fork: the child may only make async-signal-safe calls.
+    std::vector<std::string> args = {program, "--data", dataDir, "--listen", "tcp://127.0.0.1:0"};
+    args.insert(args.end(), extraArgs.begin(), extraArgs.end());
+    std::vector<char*> argv;
+    for (std::string& arg : args) argv.push_back(arg.data());
+    argv.push_back(nullptr);
     int out[2], err[2];
     if (::pipe2(out, O_CLOEXEC) != 0)
         return Status::ioError(std::string("pipe: ") + std::strerror(errno));
@@ -67,7 +73,7 @@ Result<std::unique_ptr<DepotdProcess>> DepotdProcess::start(const std::string& p
     const pid_t parent = ::getpid();
     const pid_t pid = ::fork();
     if (pid == 0)
-        execDepotd(program, dataDir, out[1], err[1], parent);
+        execDepotd(program, argv.data(), out[1], err[1], parent);
     ::close(out[1]);
     ::close(err[1]);
     if (pid < 0) {

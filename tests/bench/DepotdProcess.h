@@ -23,7 +23,8 @@ public:
     // Starts `program` on `dataDir` (created by depotd if missing) and waits up to `timeout` for its endpoint.
     // Call it before the benchmark starts threads of its own: it forks.
     static Result<std::unique_ptr<DepotdProcess>> start(const std::string& program, const std::string& dataDir,
-                                                        std::chrono::milliseconds timeout);
+                                                        std::chrono::milliseconds timeout,
+                                                        const std::vector<std::string>& extraArgs = {});
     ~DepotdProcess();  // stop() if still running; SIGKILL if it does not stop in time
     DepotdProcess(const DepotdProcess&) = delete;
     DepotdProcess& operator=(const DepotdProcess&) = delete;

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "BrokerBench.h"
+#include "ReplicationBench.h"
 #include "StorageBench.h"
 #include "WireBench.h"
 
@@ -24,6 +25,8 @@ constexpr Subcommand kSubcommands[] = {
      depot::bench::runBrokerBench},
     {"wire", "depotd over TCP with the client library: confirmed publish @1/64/1000, consume+ack, ZeroMQ floor",
      depot::bench::runWireBench},
+    {"replication", "primary + replica depotd: confirmed publish with sync replication beside none, same run",
+     depot::bench::runReplicationBench},
 };
 
 void printUsage(FILE* out) {
