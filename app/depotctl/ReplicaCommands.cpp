@@ -19,7 +19,8 @@ std::string offsets(uint64_t written, uint64_t durable) {
 
 std::string statusText(const ReplicationStatus& s) {
     std::string out = "role: " + std::string(toString(s.role)) + ", epoch " + std::to_string(s.epoch) + "\n";
-    out += "log: " + offsets(s.writtenOffset, s.durableOffset) + " (starts at " + std::to_string(s.logStart) + ")\n";
+    out += "log " + (s.logId.empty() ? std::string("(not known yet)") : s.logId) + ": " +
+           offsets(s.writtenOffset, s.durableOffset) + " (starts at " + std::to_string(s.logStart) + ")\n";
     if (s.role == depot::broker::Role::Fenced) out += "fenced: " + s.fencedBy + "\n";
     if (s.role == depot::broker::Role::Replica) {
         out += "primary: " + s.primary + (s.connected ? " (connected)" : " (not connected)") + "\n";

@@ -30,7 +30,7 @@ struct Broker::Impl {
         if (!status || status->role != Role::Primary || status->primary.empty()) return;
         const BrokerOptions& options = core->options();
         fencer = std::make_unique<replication::PrimaryFencer>(replication::FencerOptions{
-            status->primary, status->epoch, "promoted replica " + options.dataDir,
+            status->primary, status->epoch, status->logId, "promoted replica " + options.dataDir,
             {options.peerCurveServerKey, options.curvePublicKey, options.curveSecretKey}});
     }
 
@@ -387,12 +387,14 @@ Status Broker::promote(const Actor& actor) {
     return Status::ok();
 }
 
-Status Broker::fence(uint64_t epoch, const std::string& by, const Actor& actor) {
-    DEPOT_CALL(m_impl->core->fence(epoch, by, actor));
+Status Broker::fence(uint64_t epoch, const std::string& by, const std::string& logId, const Actor& actor) {
+    DEPOT_CALL(m_impl->core->fence(epoch, by, logId, actor));
 }
 
+Status Broker::adoptLogId(const std::string& id) { DEPOT_CALL(m_impl->core->adoptLogId(id)); }
+
 Result<ReplicaPosition> Broker::replicaPosition() {
-    DEPOT_CALL(Result<ReplicaPosition>(ReplicaPosition{m_impl->core->log().writtenOffset(),
+    DEPOT_CALL(Result<ReplicaPosition>(ReplicaPosition{m_impl->core->logId(), m_impl->core->log().writtenOffset(),
                                                        m_impl->core->log().durableOffset(), m_impl->core->lastEpoch(),
                                                        m_impl->core->appliedDefinitions()}));
 }

@@ -17,6 +17,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "broker/AtRiskLedger.h"
 #include "broker/BrokerRecords.h"
 #include "broker/LogStager.h"
 #include "broker/Queue.h"
@@ -116,6 +117,9 @@ public:
     Status applyReplicated(uint64_t from, uint64_t end);
     Status truncateReplica(uint64_t offset);  // the log diverged after `offset`: cut it and replay again
     Status resetReplica(uint64_t offset);     // start over, empty, at `offset`
+    // The log this broker holds (Replication.h, "LogId"); a replica with an empty log takes its primary's.
+    const std::string& logId() const { return m_logId; }
+    Status adoptLogId(const std::string& id);
     Status replaceDefinitions(std::vector<QueueInfo> queues, std::vector<ExchangeSpec> exchanges,
                               std::vector<Binding> bindings, uint64_t version);
     uint64_t appliedDefinitions() const { return m_appliedDefinitions; }
@@ -124,7 +128,8 @@ public:
     // Replica -> primary with a new epoch (recorded in the log, durable before this returns).
     Status promote(const Actor& actor);
     // A newer primary exists: stop taking writes (kept across restarts until the broker rejoins as a replica).
-    Status fence(uint64_t epoch, const std::string& by, const Actor& actor);
+    // Refused when `logId` is not this broker's: a fence is only news for a copy of the same log.
+    Status fence(uint64_t epoch, const std::string& by, const std::string& logId, const Actor& actor);
 
 private:
     struct Unacked {
@@ -256,7 +261,6 @@ private:
     uint64_t replicatedOffset() const;
     void releaseReplicaWaits();
     void expireReplicaWaits(TimeMs at);
-    void noteUnreplicated(uint64_t endOffset);
 
     // Observability (BrokerCoreStats.cpp).
     void traceEvent(TraceKind kind, const Queue* queue, uint64_t sequence, const std::string& messageId,
@@ -294,8 +298,7 @@ private:
 
     std::deque<PendingConfirm> m_waitingForSync;
     std::unordered_map<uint64_t, uint32_t> m_stagedIds;  // id hash → publishes staged for the log, not yet applied
-    std::deque<std::pair<uint64_t, uint64_t>> m_unflushed;  // (end offset, messages confirmed before sync)
-    uint64_t m_unflushedCount = 0;
+    AtRiskLedger m_unflushed;  // messages confirmed before their fdatasync, until the durable end passes them
     uint64_t m_durableOffset = 0;
     Status m_logFailure;
 
@@ -313,19 +316,14 @@ private:
     TimeMs m_nextPrune = 0;
     // Replication.
     Role m_role = Role::Primary;
+    std::string m_logId;
     std::string m_primary;      // replica: the endpoint followed; after a promotion: the former primary
     std::string m_fencedBy;
     std::vector<EpochStart> m_epochs;
     std::unique_ptr<ReplayState> m_replay;  // replica only
     std::map<std::string, ReplicaInfo> m_replicas;
     std::deque<ReplicaWait> m_replicaWaits;
-    struct Unreplicated {
-        uint64_t endOffset;
-        TimeMs confirmedAt;
-        uint64_t messages;
-    };
-    std::deque<Unreplicated> m_unreplicated;  // confirmed messages of replicated queues no replica has yet
-    uint64_t m_unreplicatedCount = 0;
+    AtRiskLedger m_unreplicated;  // confirmed messages of replicated queues no replica has yet
     uint64_t m_confirmedWithoutReplica = 0;
     uint64_t m_nackedForReplica = 0;
     uint64_t m_definitionsVersion = 0;

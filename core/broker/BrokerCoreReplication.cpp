@@ -3,6 +3,7 @@
 // to a new epoch and fencing of a primary a newer one replaced.
 #include <algorithm>
 #include <cstdio>
+#include <random>
 
 #include "broker/BrokerCore.h"
 
@@ -10,9 +11,21 @@ namespace depot::broker {
 namespace {
 
 constexpr int64_t kConnectedWithinMs = 3000;
-constexpr size_t kMaxUnreplicatedEntries = 100'000;  // then entries merge: counts stay exact, ages get coarser
 const char* const kFencedKey = "replication/fenced-by";
 const char* const kFormerPrimaryKey = "replication/former-primary";  // a promoted broker keeps fencing it
+const char* const kLogIdKey = "replication/log-id";
+
+// 128 random bits as 32 hex digits: two data directories never share one by chance.
+std::string newLogId() {
+    std::random_device device;
+    std::string id;
+    for (int i = 0; i < 4; ++i) {
+        char part[9];
+        std::snprintf(part, sizeof part, "%08x", unsigned(device()));
+        id += part;
+    }
+    return id;
+}
 
 }  // namespace
 
@@ -35,14 +48,24 @@ uint64_t BrokerCore::replicatedOffset() const {
 
 Result<FetchReply> BrokerCore::replicaFetch(const FetchRequest& request) {
     if (m_role != Role::Primary) return checkWritable("serve a replica");
+    // A replica holding nothing takes this log; one holding another log's records is refused: its offsets and
+    // epochs mean nothing here, and counting its durable end as an acknowledgement would confirm what no copy has.
+    const bool fresh = request.logId != m_logId && request.from == 0;
+    if (request.logId != m_logId && !fresh)
+        return Status::invalidArgument(
+            "replica " + request.replica + " holds " + std::to_string(request.from) + " bytes of " +
+            (request.logId.empty() ? std::string("a log of unknown origin") : "another log (" + request.logId + ")") +
+            ", not this primary's (" + m_logId + "): start it with an empty --data directory");
     uint64_t epoch = lastEpoch();
     if (request.lastEpoch > epoch) {
         // The replica has seen a newer primary than this one: this broker was replaced.
-        DEPOT_RETURN_IF_ERROR(fence(request.lastEpoch, "replica " + request.replica + " follows epoch " +
-                                                           std::to_string(request.lastEpoch), Actor{"broker"}));
+        DEPOT_RETURN_IF_ERROR(fence(request.lastEpoch,
+                                    "replica " + request.replica + " follows epoch " + std::to_string(request.lastEpoch),
+                                    m_logId, Actor{"broker"}));
         return checkWritable("serve a replica");
     }
     FetchReply reply;
+    reply.logId = m_logId;
     reply.epoch = epoch;
     reply.from = request.from;
     reply.end = request.from;
@@ -53,6 +76,7 @@ Result<FetchReply> BrokerCore::replicaFetch(const FetchRequest& request) {
     replica.name = request.replica;
     replica.address = request.address;
     replica.lastContact = now();
+    if (fresh) replica.ackedOffset = 0;  // a new copy under an old name (its data directory was emptied)
     // KIP-101: where does the replica's last epoch end here? A replica past that point holds records this primary
     // never had (it was the primary of a term that ended, or it followed one): it truncates to it first.
     uint64_t epochEnd = m_log->writtenOffset();
@@ -92,10 +116,7 @@ void BrokerCore::whenReplicated(uint64_t endOffset, const QueuePolicy& policy,
 
 void BrokerCore::releaseReplicaWaits() {
     const uint64_t replicated = replicatedOffset();
-    while (!m_unreplicated.empty() && m_unreplicated.front().endOffset <= replicated) {
-        m_unreplicatedCount -= m_unreplicated.front().messages;
-        m_unreplicated.pop_front();
-    }
+    m_unreplicated.release(replicated);
     // Mostly in offset order (queued as records became durable), but a duplicate's wait names an older record.
     std::vector<std::function<void(const Status&, bool)>> released;
     for (auto it = m_replicaWaits.begin(); it != m_replicaWaits.end();) {
@@ -128,19 +149,6 @@ void BrokerCore::expireReplicaWaits(TimeMs at) {
                                       "replica has it)"),
                      false);
         }
-    }
-}
-
-void BrokerCore::noteUnreplicated(uint64_t endOffset) {
-    if (endOffset <= replicatedOffset()) return;
-    TimeMs at = now();
-    ++m_unreplicatedCount;
-    if (!m_unreplicated.empty() &&
-        (m_unreplicated.back().confirmedAt == at || m_unreplicated.size() >= kMaxUnreplicatedEntries)) {
-        m_unreplicated.back().endOffset = std::max(m_unreplicated.back().endOffset, endOffset);
-        ++m_unreplicated.back().messages;
-    } else {
-        m_unreplicated.push_back({endOffset, at, 1});
     }
 }
 
@@ -206,6 +214,17 @@ Status BrokerCore::resetReplica(uint64_t offset) {
     return rebuildReplica();
 }
 
+Status BrokerCore::adoptLogId(const std::string& id) {
+    if (id == m_logId) return Status::ok();
+    if (m_role != Role::Replica) return Status::invalidArgument("only a replica takes its primary's log");
+    if (m_log->writtenOffset() != 0)
+        return Status::invalidArgument("this replica holds " + std::to_string(m_log->writtenOffset()) +
+                                       " bytes of another log; start it with an empty --data directory");
+    DEPOT_RETURN_IF_ERROR(m_catalog->putSettings({{kLogIdKey, id}}));
+    m_logId = id;
+    return Status::ok();
+}
+
 Status BrokerCore::replaceDefinitions(std::vector<QueueInfo> queues, std::vector<ExchangeSpec> exchanges,
                                       std::vector<Binding> bindings, uint64_t version) {
     if (m_role != Role::Replica) return Status::invalidArgument("only a replica takes its primary's definitions");
@@ -234,6 +253,11 @@ Status BrokerCore::loadRole() {
     m_definitionsVersion = uint64_t(now());
     auto settings = m_catalog->loadSettings();
     if (!settings) return settings.status();
+    if (auto id = settings->find(kLogIdKey); id != settings->end()) m_logId = id->second;
+    if (m_logId.empty() && m_role != Role::Replica) {  // a primary's first start (a replica learns its primary's)
+        m_logId = newLogId();
+        DEPOT_RETURN_IF_ERROR(m_catalog->putSettings({{kLogIdKey, m_logId}}));
+    }
     if (m_role == Role::Replica) {  // it follows now: neither fenced nor the fencer of anyone
         DEPOT_RETURN_IF_ERROR(m_catalog->deleteSetting(kFormerPrimaryKey));
         return m_catalog->deleteSetting(kFencedKey);
@@ -249,6 +273,10 @@ Status BrokerCore::loadRole() {
 Status BrokerCore::promote(const Actor& actor) {
     if (m_role != Role::Replica)
         return Status::invalidArgument("only a replica can be promoted; this broker is " + std::string(toString(m_role)));
+    if (m_logId.empty()) {  // it never heard from its primary: its (empty) log starts a history of its own
+        m_logId = newLogId();
+        DEPOT_RETURN_IF_ERROR(m_catalog->putSettings({{kLogIdKey, m_logId}}));
+    }
     const uint64_t epoch = lastEpoch() + 1;
     std::string payload;
     encode(EpochRecord{epoch, now()}, payload);
@@ -273,7 +301,10 @@ Status BrokerCore::promote(const Actor& actor) {
     return Status::ok();
 }
 
-Status BrokerCore::fence(uint64_t epoch, const std::string& by, const Actor& actor) {
+Status BrokerCore::fence(uint64_t epoch, const std::string& by, const std::string& logId, const Actor& actor) {
+    if (logId != m_logId)  // another broker now answers at the address the fencer remembers
+        return Status::invalidArgument("the fence is for log " + logId + "; this broker holds log " + m_logId +
+                                       ", which " + by + " never followed");
     if (m_role == Role::Replica) return Status::ok();  // a replica takes no writes anyway
     if (epoch <= lastEpoch())
         return Status::invalidArgument("epoch " + std::to_string(epoch) + " is not newer than this broker's (" +
@@ -296,6 +327,7 @@ Status BrokerCore::fence(uint64_t epoch, const std::string& by, const Actor& act
 ReplicationStatus BrokerCore::replicationStatus() const {
     ReplicationStatus status;
     status.role = m_role;
+    status.logId = m_logId;
     status.epoch = lastEpoch();
     status.writtenOffset = m_log->writtenOffset();
     status.durableOffset = m_log->durableOffset();
@@ -309,14 +341,12 @@ ReplicationStatus BrokerCore::replicationStatus() const {
         ReplicaInfo replica = known;
         replica.connected = at - replica.lastContact <= kConnectedWithinMs;
         replica.lagBytes = durable > replica.ackedOffset ? durable - replica.ackedOffset : 0;
-        for (const Unreplicated& entry : m_unreplicated)
-            if (entry.endOffset > replica.ackedOffset) {
-                if (!replica.lagMessages) replica.lagMs = at - entry.confirmedAt;
-                replica.lagMessages += entry.messages;
-            }
+        AtRiskLedger::Beyond lacking = m_unreplicated.beyond(replica.ackedOffset);
+        replica.lagMessages = lacking.messages;
+        replica.lagMs = lacking.messages ? at - lacking.oldest : 0;
         status.replicas.push_back(std::move(replica));
     }
-    status.atRisk = m_unreplicatedCount;
+    status.atRisk = m_unreplicated.count();
     status.confirmedWithoutReplica = m_confirmedWithoutReplica;
     status.nackedForReplica = m_nackedForReplica;
     status.primaryDurable = m_primaryDurable;

@@ -82,7 +82,7 @@ BrokerStats BrokerCore::stats() const {
     std::sort(stats.queues.begin(), stats.queues.end(),
               [](const QueueStats& a, const QueueStats& b) { return a.name < b.name; });
     stats.consumers = m_consumers.size();
-    stats.unflushedMessages = m_unflushedCount;
+    stats.unflushedMessages = m_unflushed.count();
     storage::CommitLogStats log = m_log->stats();
     stats.logWrittenOffset = log.writtenOffset;
     stats.logDurableOffset = log.durableOffset;

@@ -104,8 +104,8 @@ void BrokerCore::storeMessage(std::vector<Queue*> targets, std::shared_ptr<Messa
                 result.reason = NackReason::ReplicaUnavailable;
                 result.error = "confirmed without a replica: no replica acknowledged it in time, it is on this broker only";
             }
-            if (synced && replicated)
-                noteUnreplicated(end);
+            if (synced && replicated && end > replicatedOffset())
+                m_unreplicated.add(end, now());
             result.queues.insert(result.queues.end(), dupQueues.begin(), dupQueues.end());
             for (const std::string& name : stored)
                 if (Queue* queue = findQueue(name))
@@ -135,8 +135,7 @@ void BrokerCore::storeMessage(std::vector<Queue*> targets, std::shared_ptr<Messa
         if (sync)
             return whenDurable(end, [confirm](const Status& synced) mutable { confirm(synced, true); });
         if (!durable.empty() && end > m_durableOffset) {
-            m_unflushed.emplace_back(end, 1);
-            ++m_unflushedCount;
+            m_unflushed.add(end, now());
         }
         confirm(Status::ok(), true);
     };
@@ -190,10 +189,7 @@ void BrokerCore::onDurable(uint64_t durableOffset, const Status& status) {
         m_waitingForSync.pop_front();
         complete(Status::ok());
     }
-    while (!m_unflushed.empty() && m_unflushed.front().first <= m_durableOffset) {
-        m_unflushedCount -= m_unflushed.front().second;
-        m_unflushed.pop_front();
-    }
+    m_unflushed.release(m_durableOffset);
 }
 
 void BrokerCore::shutdown() {

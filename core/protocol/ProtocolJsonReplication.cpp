@@ -8,6 +8,7 @@ namespace {
 
 void readFetchRequest(JsonReader& r, broker::FetchRequest& out) {
     r.string("replica", out.replica, JsonReader::Required);
+    r.string("log", out.logId);
     r.integer("lastEpoch", out.lastEpoch, JsonReader::Required);
     r.integer("from", out.from, JsonReader::Required);
     r.integer("durable", out.durable, JsonReader::Required);
@@ -15,6 +16,7 @@ void readFetchRequest(JsonReader& r, broker::FetchRequest& out) {
 }
 
 void readFetchReply(JsonReader& r, broker::FetchReply& out) {
+    r.string("log", out.logId, JsonReader::Required);
     r.integer("epoch", out.epoch, JsonReader::Required);
     r.integer("from", out.from, JsonReader::Required);
     r.integer("end", out.end, JsonReader::Required);
@@ -44,6 +46,7 @@ void readReplica(JsonReader& r, broker::ReplicaInfo& out) {
 
 void readReplicationStatus(JsonReader& r, broker::ReplicationStatus& out) {
     r.enumeration("role", broker::roleFromString, out.role, JsonReader::Required);
+    r.string("log", out.logId);
     r.integer("epoch", out.epoch);
     r.integer("writtenOffset", out.writtenOffset);
     r.integer("durableOffset", out.durableOffset);
@@ -66,6 +69,7 @@ void readReplicationStatus(JsonReader& r, broker::ReplicationStatus& out) {
 
 Json fetchRequestToJson(const broker::FetchRequest& request) {
     return {{"replica", request.replica},
+            {"log", request.logId},
             {"lastEpoch", request.lastEpoch},
             {"from", request.from},
             {"durable", request.durable},
@@ -77,7 +81,8 @@ Result<broker::FetchRequest> fetchRequestFromJson(const Json& value) {
 }
 
 Json fetchReplyToJson(const broker::FetchReply& reply) {
-    Json out{{"epoch", reply.epoch},
+    Json out{{"log", reply.logId},
+             {"epoch", reply.epoch},
              {"from", reply.from},
              {"end", reply.end},
              {"primaryDurable", reply.primaryDurable},
@@ -109,6 +114,7 @@ Json replicationStatusToJson(const broker::ReplicationStatus& s) {
                             {"lastContact", r.lastContact},
                             {"connected", r.connected}});
     return {{"role", broker::toString(s.role)},
+            {"log", s.logId},
             {"epoch", s.epoch},
             {"writtenOffset", s.writtenOffset},
             {"durableOffset", s.durableOffset},

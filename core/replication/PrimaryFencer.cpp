@@ -20,7 +20,7 @@ PrimaryFencer::~PrimaryFencer() {
 
 void PrimaryFencer::run() {
     const std::string request = protocol::toText(
-        {{"op", "replica.fence"}, {"epoch", m_options.epoch}, {"by", m_options.by}});
+        {{"op", "replica.fence"}, {"epoch", m_options.epoch}, {"log", m_options.logId}, {"by", m_options.by}});
     while (!m_stop) {
         // A new connection each time: the former primary may have restarted since.
         if (auto channel = PeerChannel::open(m_options.formerPrimary, "fencer", kTimeout, m_options.keys))

@@ -15,6 +15,7 @@ namespace depot::replication {
 struct FencerOptions {
     std::string formerPrimary;  // endpoint
     uint64_t epoch = 0;         // the new primary's
+    std::string logId;          // the log both hold: a broker holding another one is left alone
     std::string by;             // who fences, for the fenced broker's status and audit
     PeerKeys keys;              // CURVE to the former primary (empty: plain)
 };

@@ -75,7 +75,9 @@ Status ReplicaFollower::follow(PeerChannel& channel) {
     while (!m_stop) {
         auto position = m_broker.replicaPosition();
         if (!position) return position.status();
-        broker::FetchRequest request{m_options.name, "", position->lastEpoch, position->written, position->durable,
+        broker::FetchRequest request{m_options.name,      "",
+                                     position->logId,     position->lastEpoch,
+                                     position->written,   position->durable,
                                      m_options.maxBytes};
         auto answer = channel.call(protocol::Command::ReplFetch, protocol::toText(protocol::fetchRequestToJson(request)),
                                    m_options.answerTimeout);
@@ -89,6 +91,10 @@ Status ReplicaFollower::follow(PeerChannel& channel) {
         auto reply = protocol::fetchReplyFromJson(*header);
         if (!reply) return reply.status();
         if (reply->from != position->written) continue;  // stale: ask again from where this log ends
+        if (reply->logId != position->logId) {  // the first answer to an empty replica: its log is the primary's
+            DEPOT_RETURN_IF_ERROR(m_broker.adoptLogId(reply->logId));
+            continue;
+        }
         if (reply->truncateTo) {
             DEPOT_RETURN_IF_ERROR(m_broker.truncateReplica(*reply->truncateTo));
             continue;

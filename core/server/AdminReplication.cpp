@@ -22,11 +22,12 @@ std::variant<Json, AdminError> runReplicationOp(broker::Broker& broker, const st
     if (op == "replica.fence") {
         protocol::JsonReader r(request);
         uint64_t epoch = 0;
-        std::string by;
+        std::string by, logId;
         r.integer("epoch", epoch, protocol::JsonReader::Required);
+        r.string("log", logId, protocol::JsonReader::Required);
         r.string("by", by);
         if (!r.ok()) return AdminError{"invalid", r.status().message()};
-        if (Status fenced = broker.fence(epoch, by.empty() ? context.actor.name : by, context.actor); !fenced)
+        if (Status fenced = broker.fence(epoch, by.empty() ? context.actor.name : by, logId, context.actor); !fenced)
             return adminErrorOf(fenced);
         return Json::object();
     }

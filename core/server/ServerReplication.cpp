@@ -32,7 +32,11 @@ bool Server::Impl::answerFetch(Session& session, uint64_t requestId, const broke
     auto reply = broker.replicaFetch(request);
     if (!reply) {
         const Status& status = reply.status();
-        sendError(session, requestId, status.code() == StatusCode::ReadOnly ? "read-only" : "failed", status.message());
+        // InvalidArgument is the one refusal of a well-formed fetch: the replica holds another log.
+        const char* code = status.code() == StatusCode::ReadOnly          ? "read-only"
+                           : status.code() == StatusCode::InvalidArgument ? "other-log"
+                                                                          : "failed";
+        sendError(session, requestId, code, status.message());
         return true;
     }
     const bool nothing = reply->bytes.empty() && !reply->truncateTo && !reply->resetTo;

@@ -85,6 +85,8 @@ public:
     const std::string& endpoint() const { return m_endpoint; }
     int fetchesFromZero() const { return m_fetchesFromZero; }
     int hellos() const { return m_hellos; }
+    int foreignFetches() const { return m_foreignFetches; }  // fetches past 0 naming another log than this one
+    static constexpr const char* kLogId = "0123456789abcdef0123456789abcdef";
 
 private:
     void send(const std::string& routing, Command command, uint64_t requestId, const std::string& header,
@@ -98,6 +100,7 @@ private:
 
     void data(const std::string& routing, uint64_t requestId, uint64_t from, const std::string& bytes) {
         broker::FetchReply reply;
+        reply.logId = kLogId;
         reply.epoch = 0;
         reply.from = from;
         reply.end = from + bytes.size();
@@ -108,6 +111,7 @@ private:
 
     void onFetch(const std::string& routing, uint64_t requestId, const broker::FetchRequest& request) {
         if (request.from == 0) ++m_fetchesFromZero;
+        if (request.from > 0 && request.logId != kLogId) ++m_foreignFetches;
         const int n = m_fetches++;
         if (n == 0)  // records that start further on: the answers before them were "lost"
             return data(routing, requestId, 9, m_source.bytes.substr(9, 200));
@@ -158,6 +162,7 @@ private:
     std::thread m_thread;
     std::atomic<bool> m_stop = false;
     std::atomic<int> m_fetchesFromZero = 0;
+    std::atomic<int> m_foreignFetches = 0;
     std::atomic<int> m_hellos = 0;
     int m_fetches = 0;
 };
@@ -183,6 +188,9 @@ private slots:
         QTRY_VERIFY_WITH_TIMEOUT(caughtUp(), 30000);
         QVERIFY2(primary.fetchesFromZero() >= 4, "the follower did not ask again after each bad answer");
         QVERIFY2(primary.hellos() >= 2, "an unanswered fetch should end the session and open a new one");
+        // It took the primary's log before storing a byte of it, and named it in every fetch after.
+        QCOMPARE(primary.foreignFetches(), 0);
+        QCOMPARE((*replica)->replicaPosition()->logId, std::string(FakePrimary::kLogId));
         auto stats = (*replica)->queueStats("orders");
         QVERIFY2(stats.isOk(), stats.status().toString().c_str());
         QCOMPARE(stats->ready, uint64_t(kMessages));

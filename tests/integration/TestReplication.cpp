@@ -4,6 +4,7 @@
 // so); async confirms at once and its lag drains after SIGCONT; killing the replica mid-stream loses nothing;
 // failover: SIGKILL the primary under sync load, promote the replica, every confirmed message is there; the old
 // primary comes back fenced, rejoins as a replica and truncates the suffix the new primary never had.
+#include <QProcess>
 #include <QtTest>
 
 #include <algorithm>
@@ -79,6 +80,23 @@ client::SendResult publish(const std::shared_ptr<client::Connection>& connection
     return producer.send(std::move(request), options);
 }
 
+// depotctl against a node, as an operator runs it: exit code and everything it printed.
+struct CtlRun {
+    int exitCode = -1;
+    std::string output;
+};
+
+CtlRun depotctl(const Node& node, const QStringList& args) {
+    QProcess process;
+    process.setProcessChannelMode(QProcess::MergedChannels);
+    process.start(QStringLiteral(DEPOTCTL_PATH),
+                  QStringList{"--endpoint", QString::fromStdString(node.process->endpoint())} + args);
+    if (!process.waitForFinished(30000)) return {-1, "depotctl did not finish"};
+    return {process.exitCode(), process.readAll().toStdString()};
+}
+
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
 // Enums compared by name: a failure then says which.
 template <typename E>
 std::string name(E value) {
@@ -143,6 +161,18 @@ private slots:
         QTRY_VERIFY_WITH_TIMEOUT(caughtUp(primary, *replica), 20000);
         QCOMPARE(replica->ready("orders"), uint64_t(200));  // the definition came with the records
         QCOMPARE(replica->status().primary, primary.process->endpoint());
+        // It took the primary's log: the same identity, which its every fetch names from now on.
+        QVERIFY(!primary.status().logId.empty());
+        QCOMPARE(replica->status().logId, primary.status().logId);
+        CtlRun onPrimary = depotctl(primary, {"replica", "status"});
+        QVERIFY2(onPrimary.exitCode == 0 && contains(onPrimary.output, "role: primary") &&
+                     contains(onPrimary.output, "log " + primary.status().logId) &&
+                     contains(onPrimary.output, "replica-1"),
+                 onPrimary.output.c_str());
+        CtlRun onReplica = depotctl(*replica, {"replica", "status"});
+        QVERIFY2(onReplica.exitCode == 0 && contains(onReplica.output, "role: replica") &&
+                     contains(onReplica.output, "primary: " + primary.process->endpoint() + " (connected)"),
+                 onReplica.output.c_str());
 
         // Writes are refused, naming the primary; reads of what the replica holds are served.
         client::SendResult refused = publish(replica->connection, "orders", "on-replica");
@@ -268,6 +298,41 @@ private slots:
         QCOMPARE(primary.ready("stream"), confirmed.load());
     }
 
+    // A broker holding a log of its own pointed at a primary (a mistaken --replica-of, or a stranger answering
+    // at a replica's or fencer's remembered address): offsets and epochs of two logs mean nothing to each other,
+    // so it is refused, never counted as an acknowledgement, and a fence naming another log changes nothing.
+    void testABrokerHoldingAnotherLogIsNeitherReplicaNorFenced() {
+        Node primary, stranger;
+        QVERIFY2(primary.start(), qPrintable(primary.process->error()));
+        QVERIFY2(stranger.start(), qPrintable(stranger.process->error()));
+        for (Node* node : {&primary, &stranger}) {
+            QVERIFY(node->admin->declareQueue(queueSpec("sync", broker::Replication::Sync)).isOk());
+            QVERIFY(node->admin->declareQueue(queueSpec("plain", broker::Replication::None)).isOk());
+        }
+        // More on the stranger than on the primary: its durable end would cover the primary's next publish.
+        for (int i = 0; i < 20; ++i) QVERIFY(publish(stranger.connection, "plain", "s-" + std::to_string(i)).ok());
+        QVERIFY(publish(primary.connection, "plain", "p-0").ok());
+        const std::string strangersLog = stranger.status().logId;
+        QVERIFY(!strangersLog.empty() && strangersLog != primary.status().logId);
+
+        stranger.process->setExtraArgs({"--replica-of", primary.process->endpoint(), "--replica-name", "stranger"});
+        QVERIFY2(stranger.restart(), qPrintable(stranger.process->error()));
+        QTRY_VERIFY_WITH_TIMEOUT(stranger.status().lastError.find("another log") != std::string::npos, 20000);
+        QCOMPARE(stranger.status().logId, strangersLog);
+        QCOMPARE(stranger.ready("plain"), uint64_t(20));  // nothing of its own was touched
+        QVERIFY(primary.status().replicas.empty());
+        client::SendResult unreplicated = publish(primary.connection, "sync", "p-1");
+        QVERIFY(unreplicated.nacked());
+        QCOMPARE(name(unreplicated.result.reason), name(broker::NackReason::ReplicaUnavailable));
+
+        // A fence for another log (an epoch far ahead) is refused; the primary goes on taking writes.
+        auto fence = primary.admin->call("replica.fence", R"({"epoch": 99, "log": ")" + strangersLog + R"(", "by": "x"})");
+        QVERIFY(!fence.isOk());
+        QVERIFY2(fence.status().message().find("never followed") != std::string::npos, fence.status().toString().c_str());
+        QCOMPARE(name(primary.status().role), name(broker::Role::Primary));
+        QVERIFY(publish(primary.connection, "plain", "p-2").ok());
+    }
+
     void testFailoverKeepsEveryConfirmedMessageAndFencesTheOldPrimary() {
         Node primary;
         QVERIFY2(primary.start(), qPrintable(primary.process->error()));
@@ -309,10 +374,14 @@ private slots:
         joinOnExit.dismiss();
         replica->process->kill(SIGCONT);
 
-        auto promoted = replica->admin->promote();
+        CtlRun promotion = depotctl(*replica, {"replica", "promote"});
+        QVERIFY2(promotion.exitCode == 0 && contains(promotion.output, "primary now, epoch 1"), promotion.output.c_str());
+        auto promoted = replica->admin->replicationStatus();
         QVERIFY2(promoted.isOk(), promoted.status().toString().c_str());
         QCOMPARE(name(promoted->role), name(broker::Role::Primary));
         QCOMPARE(promoted->epoch, uint64_t(1));
+        const std::string logId = promoted->logId;
+        QVERIFY(!logId.empty());  // the log it took from the primary: the old primary can rejoin it
 
         // Every confirmed message is on the new primary, each once.
         std::set<std::string> drained;
@@ -350,6 +419,7 @@ private slots:
         broker::ReplicationStatus rejoined = primary.status();
         QCOMPARE(name(rejoined.role), name(broker::Role::Replica));
         QCOMPARE(rejoined.epoch, uint64_t(1));
+        QCOMPARE(rejoined.logId, logId);
         QCOMPARE(rejoined.writtenOffset, replica->status().writtenOffset);
         QCOMPARE(primary.ready("critical"), replica->ready("critical"));
         auto audit = primary.admin->audit();

@@ -52,6 +52,7 @@ QueuePolicy unusualPolicy() {
 // Both optional offsets set: a reader must keep each (a replica acts on one at a time; the codec does not choose).
 FetchReply unusualFetchReply() {
     FetchReply reply;
+    reply.logId = "5f0c1e2d3a4b5c6d7e8f901a2b3c4d5e";
     reply.epoch = 2;
     reply.from = 100;
     reply.end = 100;
@@ -66,6 +67,7 @@ FetchReply unusualFetchReply() {
 ReplicationStatus unusualReplicationStatus() {
     ReplicationStatus s;
     s.role = Role::Fenced;
+    s.logId = "5f0c1e2d3a4b5c6d7e8f901a2b3c4d5e";
     s.epoch = 3;
     s.writtenOffset = 9000;
     s.durableOffset = 8000;
@@ -212,16 +214,16 @@ std::map<QString, RoundTripCase> roundTripCases() {
           reencoder(auditEntryFromJson, auditEntryToJson),
           {"at", "actor", "action", "target", "detail", "count", "ok"}}},
         {"fetch request",
-         {fetchRequestToJson({"replica-1", "", 3, 8792, 8700, 1u << 20}),
+         {fetchRequestToJson({"replica-1", "", "5f0c1e2d3a4b5c6d7e8f901a2b3c4d5e", 3, 8792, 8700, 1u << 20}),
           reencoder(fetchRequestFromJson, fetchRequestToJson),
-          {"replica", "lastEpoch", "from", "durable", "maxBytes"}}},
+          {"replica", "log", "lastEpoch", "from", "durable", "maxBytes"}}},
         {"fetch reply",
          {fetchReplyToJson(unusualFetchReply()), reencoder(fetchReplyFromJson, fetchReplyToJson),
-          {"epoch", "from", "end", "primaryDurable", "definitions", "logStart", "truncateTo", "resetTo"}}},
+          {"log", "epoch", "from", "end", "primaryDurable", "definitions", "logStart", "truncateTo", "resetTo"}}},
         {"replication status",
          {replicationStatusToJson(unusualReplicationStatus()),
           reencoder(replicationStatusFromJson, replicationStatusToJson),
-          {"role", "epoch", "writtenOffset", "durableOffset", "logStart", "epochs", "replicas", "atRisk",
+          {"role", "log", "epoch", "writtenOffset", "durableOffset", "logStart", "epochs", "replicas", "atRisk",
            "confirmedWithoutReplica", "nackedForReplica", "primary", "primaryDurable", "lagMs", "lastContact",
            "connected", "lastError", "fencedBy"}}},
         {"sample",

@@ -233,9 +233,11 @@ public:
     Result<FetchReply> replicaFetch(const FetchRequest& request);  // primary: a replica's fetch
     Result<Definitions> definitions();                             // primary: what a replica needs to apply
     Status promote(const Actor& actor = {});                       // replica -> primary, new epoch
-    Status fence(uint64_t epoch, const std::string& by, const Actor& actor = {});
-    // For the replica's follower (core/replication): its position, and what it fetched.
+    // Refused when `logId` is not the log this broker holds (Replication.h, "LogId").
+    Status fence(uint64_t epoch, const std::string& by, const std::string& logId, const Actor& actor = {});
+    // For the replica's follower (core/replication): its position, the log it takes, and what it fetched.
     Result<ReplicaPosition> replicaPosition();
+    Status adoptLogId(const std::string& id);  // only while its log is empty
     Status storeReplicated(uint64_t from, std::string_view bytes);  // appended, replayed, and durable
     Status truncateReplica(uint64_t offset);
     Status resetReplica(uint64_t offset);

@@ -18,6 +18,11 @@ enum class Role { Primary, Replica, Fenced };
 std::string_view toString(Role role);
 std::optional<Role> roleFromString(std::string_view text);
 
+// Every log has an identity (LogId): random, made when a primary first opens an empty data directory, learned by
+// a replica with its first fetch and kept across promotions. Offsets and epochs only compare between copies of the
+// same log: a replica of another log (a different data directory, or another broker that took over the primary's
+// address) is refused, its durable end never counts as an acknowledgement, and a fence names the log it fences.
+
 // Where each epoch starts in the log. Epoch 0 starts at offset 0 (a log that was never promoted).
 struct EpochStart {
     uint64_t epoch = 0;
@@ -39,6 +44,7 @@ struct ReplicaInfo {
 
 struct ReplicationStatus {
     Role role = Role::Primary;
+    std::string logId;  // empty: a replica that has not heard from its primary yet
     uint64_t epoch = 0;
     uint64_t writtenOffset = 0;
     uint64_t durableOffset = 0;
@@ -69,6 +75,7 @@ struct Definitions {
 
 // Where a replica's log stands (what its next fetch says).
 struct ReplicaPosition {
+    std::string logId;  // empty until the first answer from the primary
     uint64_t written = 0;
     uint64_t durable = 0;
     uint64_t lastEpoch = 0;
@@ -79,6 +86,7 @@ struct ReplicaPosition {
 struct FetchRequest {
     std::string replica;      // name
     std::string address;      // peer address (filled by the server)
+    std::string logId;        // the replica's log (empty: it holds none yet)
     uint64_t lastEpoch = 0;   // the epoch of the replica's last record
     uint64_t from = 0;        // the replica's written end: the next byte it wants
     uint64_t durable = 0;     // the replica's durable end: its acknowledgement
@@ -87,6 +95,7 @@ struct FetchRequest {
 
 // The primary's answer (REPL_DATA). Exactly one of: records (bytes, maybe empty), truncateTo, resetTo.
 struct FetchReply {
+    std::string logId;              // the primary's log: a replica with none takes it before storing anything
     uint64_t epoch = 0;             // the primary's current epoch
     uint64_t from = 0;              // echoes the request: a reply for another offset is stale and ignored
     uint64_t end = 0;               // from + bytes.size()
