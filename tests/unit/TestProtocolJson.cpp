@@ -486,7 +486,8 @@ private slots:
         row("fetch without from", "fetch request", R"({"replica":"r","lastEpoch":0,"durable":0})", "\"from\"");
         row("fetch offset negative", "fetch request", R"({"replica":"r","lastEpoch":0,"from":-1,"durable":0})",
             "\"from\"");
-        row("fetch reply truncate text", "fetch reply", R"({"epoch":0,"from":0,"end":0,"truncateTo":"x"})",
+        row("fetch reply without log", "fetch reply", R"({"epoch":0,"from":0,"end":0})", "\"log\"");
+        row("fetch reply truncate text", "fetch reply", R"({"log":"a","epoch":0,"from":0,"end":0,"truncateTo":"x"})",
             "\"truncateTo\"");
         row("replication role", "replication status", R"({"role":"leader"})", "\"role\"");
     }
