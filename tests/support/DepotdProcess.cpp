@@ -2,6 +2,10 @@
 
 #include <signal.h>
 
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
 #include <QElapsedTimer>
 #include <QStringList>
 
@@ -84,6 +88,37 @@ void DepotdProcess::kill(int signal) {
     ::kill(pid_t(m_process->processId()), signal);
     if (signal == SIGKILL)
         waitForExit();
+}
+
+namespace {
+
+// Every thread of `pid` is stopped ('T' in /proc/PID/task/TID/stat, after the parenthesised command name).
+bool allThreadsStopped(pid_t pid) {
+    std::error_code error;
+    std::filesystem::directory_iterator tasks("/proc/" + std::to_string(pid) + "/task", error);
+    if (error) return false;
+    for (const auto& task : tasks) {
+        std::ifstream stat(task.path() / "stat");
+        std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+        const size_t close = text.rfind(')');
+        if (close == std::string::npos || close + 2 >= text.size()) return false;
+        const char state = text[close + 2];
+        if (state != 'T' && state != 't') return false;
+    }
+    return true;
+}
+
+}  // namespace
+
+bool DepotdProcess::pause(std::chrono::milliseconds timeout) {
+    if (!running()) return false;
+    kill(SIGSTOP);
+    const auto until = std::chrono::steady_clock::now() + timeout;
+    while (!allThreadsStopped(pid_t(m_process->processId()))) {
+        if (std::chrono::steady_clock::now() > until) return false;
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    return true;
 }
 
 std::optional<int> DepotdProcess::waitForExit(std::chrono::milliseconds timeout) {

@@ -32,6 +32,10 @@ public:
     bool restart(std::chrono::milliseconds timeout = std::chrono::seconds(30));
     // Sends a signal (SIGKILL: a crash; SIGTERM: a graceful stop). After SIGKILL it also reaps the process.
     void kill(int signal = 9);
+    // SIGSTOP, then wait until every thread of depotd has stopped (false: not within `timeout`). kill() returns
+    // before the group stop reaches each thread: on a busy machine a thread can go on for milliseconds (long
+    // enough to fetch, store and acknowledge a record published "after" the stop).
+    bool pause(std::chrono::milliseconds timeout = std::chrono::seconds(10));
     // The exit code once depotd exits (-1 after a signal), nullopt if it still runs after `timeout`.
     std::optional<int> waitForExit(std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
