@@ -49,8 +49,10 @@ Result<WireMeasurement> measureConsumeAck(const WireSetup& setup);
 
 // The floor under both: a bare ZeroMQ DEALER → ROUTER echo over TCP loopback between two threads of this process,
 // `window` messages in flight, each the shape of a PUBLISH (12-byte envelope, 64-byte header, `messageSize` body).
-// Latency: send → echo received.
+// Latency: send → echo received. With `journalDir`: the group-commit floor; the echo side takes in everything
+// readable, writes the bodies with one pwrite into a pre-zeroed file there and fdatasyncs once before echoing
+// them (Measurement::syncs counts the fdatasyncs of the measured time).
 Result<Measurement> measureZmqEcho(int window, size_t messageSize, std::chrono::duration<double> warmup,
-                                   std::chrono::duration<double> measure);
+                                   std::chrono::duration<double> measure, const std::string& journalDir = {});
 
 }  // namespace depot::bench

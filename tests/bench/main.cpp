@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "BrokerBench.h"
+#include "CompareBench.h"
 #include "ReplicationBench.h"
 #include "StorageBench.h"
 #include "WireBench.h"
@@ -27,6 +28,8 @@ constexpr Subcommand kSubcommands[] = {
      depot::bench::runWireBench},
     {"replication", "primary + replica depotd: confirmed publish with sync replication beside none, same run",
      depot::bench::runReplicationBench},
+    {"compare", "Depot beside RabbitMQ (--peer rabbitmq) and the raw disk/socket limits (--peer raw), interleaved",
+     depot::bench::runCompareBench},
 };
 
 void printUsage(FILE* out) {

@@ -1,0 +1,392 @@
+#include "CompareBench.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "AmqpPeer.h"
+#include "BenchArgs.h"
+#include "BenchEnvironment.h"
+#include "DepotdProcess.h"
+#include "WireMeasurements.h"
+
+#ifndef DEPOT_BENCH_DEPOTD
+#define DEPOT_BENCH_DEPOTD "depotd"
+#endif
+#ifndef DEPOT_BENCH_RABBITMQ_SCRIPT
+#define DEPOT_BENCH_RABBITMQ_SCRIPT "tests/bench/rabbitmq-local.sh"
+#endif
+
+namespace depot::bench {
+namespace {
+
+constexpr auto kDepotdTimeout = std::chrono::seconds(60);
+constexpr const char* kDepotQueue = "bench.compare";
+
+struct Options {
+    std::string depotd = DEPOT_BENCH_DEPOTD;
+    std::string parentDir = "/var/tmp";
+    bool raw = false;
+    bool rabbitmq = false;
+    std::string rabbitmqUrl;  // empty: start a node with the script
+    std::string rabbitmqScript = DEPOT_BENCH_RABBITMQ_SCRIPT;
+    int repetitions = 3;
+    double seconds = 3.0;
+    double warmup = 0.5;
+    std::vector<size_t> sizes = {100, 1024};
+    std::vector<int> windows = {1, 64, 1000};
+    uint64_t prefill = 100'000;
+    uint32_t prefetch = 100;
+    std::vector<std::string> only;  // workloads: "publish", "consume"
+    bool quick = false;
+};
+
+void printUsage(FILE* out) {
+    std::fprintf(
+        out,
+        "usage: depot-bench compare [--peer raw|rabbitmq]... [--rabbitmq URL] [--repetitions N] [--seconds S]\n"
+        "                           [--warmup S] [--sizes B,B] [--windows N,N] [--prefill N] [--prefetch N]\n"
+        "                           [--only publish,consume] [--depotd PATH] [--dir PARENT] [--quick]\n"
+        "  --peer raw         the physical limits: N pre-zeroed writes + one fdatasync (N = the window, at most\n"
+        "                     512), a bare ZeroMQ DEALER/ROUTER ack loop, and the same with a group commit\n"
+        "  --peer rabbitmq    RabbitMQ quorum and classic durable queues, persistent messages, publisher confirms,\n"
+        "                     manual acks (rabbitmq-c); a node is started on loopback with --rabbitmq-script\n"
+        "                     (default: tests/bench/rabbitmq-local.sh) and stopped at the end\n"
+        "  --rabbitmq URL     use a RabbitMQ that runs already (amqp://127.0.0.1:5672); guest/guest\n"
+        "  --repetitions N    runs of every system in every cell, taking turns (default 3)\n"
+        "  --seconds S        measured time of each publish run (default 3), after --warmup S (default 0.5)\n"
+        "  --sizes B,B        message body sizes (default 100,1024)\n"
+        "  --windows N,N      publishes in flight (default 1,64,1000)\n"
+        "  --prefill N        messages queued before each consume run (default 100000), --prefetch N (100)\n"
+        "  --dir PARENT       where the scratch directory (depotd's data, raw files, RabbitMQ's node) goes\n"
+        "                     (default /var/tmp); removed at the end\n"
+        "  --quick            a smoke run (0.2 s runs, 1 repetition, 1000 to consume): not a result\n");
+}
+
+template <typename T>
+bool parseList(const std::string& text, std::vector<T>& out) {
+    out.clear();
+    for (const std::string& item : splitList(text)) {
+        char* end = nullptr;
+        const unsigned long long value = std::strtoull(item.c_str(), &end, 10);
+        if (*end != '\0' || value == 0) return false;
+        out.push_back(T(value));
+    }
+    return !out.empty();
+}
+
+bool parseOptions(int argc, char** argv, Options& options) {
+    bool repetitionsGiven = false, secondsGiven = false, prefillGiven = false;
+    for (int i = 1; i < argc; ++i) {
+        const std::string arg = argv[i];
+        const bool hasValue = i + 1 < argc;
+        const char* value = hasValue ? argv[i + 1] : "";
+        if (arg == "--quick") {
+            options.quick = true;
+            continue;
+        }
+        if (!hasValue) {
+            std::fprintf(stderr, "depot-bench compare: unknown or incomplete option '%s'\n", arg.c_str());
+            return false;
+        }
+        ++i;
+        bool ok = true;
+        if (arg == "--peer" && !std::strcmp(value, "raw")) options.raw = true;
+        else if (arg == "--peer" && !std::strcmp(value, "rabbitmq")) options.rabbitmq = true;
+        else if (arg == "--rabbitmq") options.rabbitmqUrl = value, options.rabbitmq = true;
+        else if (arg == "--rabbitmq-script") options.rabbitmqScript = value;
+        else if (arg == "--repetitions") options.repetitions = std::atoi(value), repetitionsGiven = true;
+        else if (arg == "--seconds") options.seconds = std::strtod(value, nullptr), secondsGiven = true;
+        else if (arg == "--warmup") options.warmup = std::strtod(value, nullptr);
+        else if (arg == "--sizes") ok = parseList(value, options.sizes);
+        else if (arg == "--windows") ok = parseList(value, options.windows);
+        else if (arg == "--prefill") options.prefill = std::strtoull(value, nullptr, 10), prefillGiven = true;
+        else if (arg == "--prefetch") options.prefetch = uint32_t(std::strtoul(value, nullptr, 10));
+        else if (arg == "--only") options.only = splitList(value);
+        else if (arg == "--depotd") options.depotd = value;
+        else if (arg == "--dir") options.parentDir = value;
+        else ok = false;
+        if (!ok) {
+            std::fprintf(stderr, "depot-bench compare: unknown or bad option '%s %s'\n", arg.c_str(), value);
+            return false;
+        }
+    }
+    if (options.quick) {
+        if (!repetitionsGiven) options.repetitions = 1;
+        if (!secondsGiven) options.seconds = 0.2;
+        if (!prefillGiven) options.prefill = 1000;
+        options.warmup = std::min(options.warmup, 0.1);
+    }
+    return options.repetitions > 0 && options.seconds > 0 && options.warmup >= 0 && options.prefill > 0 &&
+           options.prefetch > 0;
+}
+
+bool wanted(const Options& options, const std::string& workload) {
+    return options.only.empty() || std::find(options.only.begin(), options.only.end(), workload) != options.only.end();
+}
+
+// One system in one cell: measured once per repetition.
+struct System {
+    std::string name;
+    std::function<Result<Measurement>()> run;
+    std::vector<Measurement> runs;
+};
+
+struct Cell {
+    std::string title;
+    std::vector<System> systems;  // Depot first: the ratios are Depot's to each of the others
+};
+
+std::string sizeText(size_t size) { return size % 1024 == 0 ? std::to_string(size / 1024) + " KiB" : std::to_string(size) + " B"; }
+
+// The RabbitMQ node of the run: started by the script in the scratch directory unless one was given.
+class RabbitNode {
+public:
+    ~RabbitNode() { stop(); }
+    Result<AmqpTarget> start(const Options& options, const std::string& scratch) {
+        if (!options.rabbitmqUrl.empty()) return parseAmqpUrl(options.rabbitmqUrl);
+        m_script = options.rabbitmqScript;
+        m_dir = scratch + "/rabbitmq";
+        FILE* out = ::popen(("'" + m_script + "' start '" + m_dir + "'").c_str(), "r");
+        if (!out) return Status::ioError("cannot run " + m_script);
+        char line[256] = {};
+        const bool read = std::fgets(line, sizeof line, out) != nullptr;
+        const int status = ::pclose(out);
+        if (!read || status != 0) {
+            m_dir.clear();  // the script stops what it started when it fails
+            return Status::unavailable(m_script + " could not start RabbitMQ (see its messages above)");
+        }
+        std::string url(line);
+        url.erase(url.find_last_not_of(" \r\n") + 1);
+        return parseAmqpUrl(url);
+    }
+    void stop() {
+        if (m_dir.empty()) return;
+        if (std::system(("'" + m_script + "' stop '" + m_dir + "'").c_str()) != 0)
+            std::fprintf(stderr, "depot-bench compare: %s stop %s failed\n", m_script.c_str(), m_dir.c_str());
+        m_dir.clear();
+    }
+    bool started() const { return !m_dir.empty(); }
+
+private:
+    std::string m_script;
+    std::string m_dir;
+};
+
+struct Run {
+    const Options& options;
+    std::string scratch;
+    WireSetup depot;
+    std::optional<AmqpTarget> rabbit;
+
+    std::chrono::duration<double> warmup() const { return std::chrono::duration<double>(options.warmup); }
+    std::chrono::duration<double> measure() const { return std::chrono::duration<double>(options.seconds); }
+
+    Cell publishCell(size_t size, int window) const {
+        Cell cell{"confirmed publish, persistent, sync flush, " + sizeText(size) + ", " + std::to_string(window) +
+                      " in flight",
+                  {}};
+        WireSetup setup = depot;
+        setup.messageSize = size;
+        cell.systems.push_back({"depot", [setup, window]() -> Result<Measurement> {
+                                    auto measured = measurePublish(setup, window);
+                                    if (!measured) return measured.status();
+                                    return measured->client;
+                                }});
+        if (rabbit)
+            for (AmqpQueueType type : {AmqpQueueType::Quorum, AmqpQueueType::Classic}) {
+                AmqpPublishSetup amqp{"depot-bench." + std::string(toString(type)), type, size, window, true,
+                                      warmup(), measure()};
+                cell.systems.push_back({"rabbitmq " + std::string(toString(type)),
+                                        [target = *rabbit, amqp] { return measureAmqpPublish(target, amqp); }});
+            }
+        if (options.raw) {
+            const int writes = std::min(window, 512);
+            StorageSetup disk{scratch, 64ull << 20, size, 0};
+            const auto budget = [this] { return std::pair{Budget{warmup(), UINT64_MAX}, Budget{measure(), UINT64_MAX}}; };
+            cell.systems.push_back({"raw: " + std::to_string(writes) + " writes + fdatasync",
+                                    [disk, writes, budget]() -> Result<Measurement> {
+                                        auto row = makeRawWriteRow(disk, writes);
+                                        if (!row) return row.status();
+                                        DEPOT_RETURN_IF_ERROR((*row)->runSlice(budget().first, false));
+                                        DEPOT_RETURN_IF_ERROR((*row)->runSlice(budget().second, true));
+                                        return (*row)->result();  // records: writes (messages)
+                                    }});
+            const std::string dir = scratch;
+            const auto w = warmup(), s = measure();
+            cell.systems.push_back({"raw: zmq ack loop", [=] { return measureZmqEcho(window, size, w, s); }});
+            cell.systems.push_back(
+                {"raw: zmq + group commit", [=] { return measureZmqEcho(window, size, w, s, dir); }});
+        }
+        return cell;
+    }
+
+    Cell consumeCell(size_t size) const {
+        Cell cell{"consume a backlog of " + std::to_string(options.prefill) + ", manual ack each, prefetch " +
+                      std::to_string(options.prefetch) + ", " + sizeText(size),
+                  {}};
+        WireSetup setup = depot;
+        setup.messageSize = size;
+        cell.systems.push_back({"depot", [setup]() -> Result<Measurement> {
+                                    auto measured = measureConsumeAck(setup);
+                                    if (!measured) return measured.status();
+                                    return measured->client;
+                                }});
+        if (rabbit)
+            for (AmqpQueueType type : {AmqpQueueType::Quorum, AmqpQueueType::Classic})
+                cell.systems.push_back(
+                    {"rabbitmq " + std::string(toString(type)),
+                     [target = *rabbit, type, size, prefill = options.prefill, prefetch = options.prefetch] {
+                         return measureAmqpConsumeAck(target, "depot-bench.consume", type, size, prefill, prefetch);
+                     }});
+        return cell;
+    }
+
+    std::vector<Cell> cells() const {
+        std::vector<Cell> out;
+        for (size_t size : options.sizes) {
+            if (wanted(options, "publish"))
+                for (int window : options.windows) out.push_back(publishCell(size, window));
+            if (wanted(options, "consume")) out.push_back(consumeCell(size));
+        }
+        return out;
+    }
+};
+
+// Every cell, every repetition; within a cell the systems take turns, starting one further each repetition.
+Status measureAll(const Options& options, std::vector<Cell>& cells) {
+    for (int repetition = 0; repetition < options.repetitions; ++repetition)
+        for (Cell& cell : cells)
+            for (size_t k = 0; k < cell.systems.size(); ++k) {
+                System& system = cell.systems[(k + size_t(repetition)) % cell.systems.size()];
+                auto measured = system.run();
+                if (!measured)
+                    return Status(measured.status().code(),
+                                  cell.title + ", " + system.name + ": " + measured.status().message());
+                std::fprintf(stderr, "  run %d  %-60s %-28s %10.0f msgs/s\n", repetition + 1, cell.title.c_str(),
+                             system.name.c_str(), measured->recordsPerSecond());
+                system.runs.push_back(std::move(*measured));
+            }
+    return Status::ok();
+}
+
+double median(std::vector<double> values) {
+    if (values.empty()) return 0;
+    std::sort(values.begin(), values.end());
+    const size_t n = values.size();
+    return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+}
+
+std::vector<double> rates(const System& system) {
+    std::vector<double> out;
+    for (const Measurement& m : system.runs) out.push_back(m.recordsPerSecond());
+    return out;
+}
+
+std::string micros(const System& system, double percentile) {
+    LatencyHistogram pooled;
+    for (const Measurement& m : system.runs)
+        if (m.latency) pooled.merge(*m.latency);
+    if (pooled.count() == 0) return "-";
+    char text[32];
+    std::snprintf(text, sizeof text, "%.0f", double(pooled.percentile(percentile)) / 1000.0);
+    return text;
+}
+
+void printCell(const Cell& cell) {
+    std::printf("\n%s\n", cell.title.c_str());
+    std::printf("  %-30s %10s %21s %8s %8s %11s\n", "system", "msgs/s", "spread (min-max)", "p50 us", "p99 us",
+                "depot/this");
+    const double depot = median(rates(cell.systems.front()));
+    for (const System& system : cell.systems) {
+        const std::vector<double> r = rates(system);
+        const double mid = median(r);
+        char spread[48], ratio[16] = "-";
+        std::snprintf(spread, sizeof spread, "%.0f-%.0f (%.0f%%)", *std::min_element(r.begin(), r.end()),
+                      *std::max_element(r.begin(), r.end()),
+                      mid > 0 ? 100.0 * (*std::max_element(r.begin(), r.end()) - *std::min_element(r.begin(), r.end())) / mid : 0.0);
+        if (&system != &cell.systems.front() && mid > 0) std::snprintf(ratio, sizeof ratio, "%.2fx", depot / mid);
+        std::printf("  %-30s %10.0f %21s %8s %8s %11s\n", system.name.c_str(), mid, spread,
+                    micros(system, 50).c_str(), micros(system, 99).c_str(), ratio);
+    }
+}
+
+void printHeader(const Options& options, const std::string& scratch, const DepotdProcess& depotd,
+                 const std::optional<AmqpTarget>& rabbit, bool rabbitStarted) {
+    const FileSystemInfo fs = BenchEnvironment::fileSystemOf(scratch);
+    std::printf("Depot compared%s\n", options.quick ? " (--quick: smoke run, not a result)" : "");
+    std::printf("depotd      %s (pid %d) on %s; durable queue, sync flush, persistent messages\n",
+                options.depotd.c_str(), int(depotd.pid()), depotd.endpoint().c_str());
+    if (rabbit)
+        std::printf("rabbitmq    amqp://%s:%d (%s); durable quorum and classic queues, delivery mode 2, publisher "
+                    "confirms, manual acks; rabbitmq-c\n",
+                    rabbit->host.c_str(), rabbit->port, rabbitStarted ? "started for this run, loopback only" : "given");
+    std::printf("data        %s: %s on %s, mounted at %s (%s)\n", scratch.c_str(), fs.type.c_str(), fs.device.c_str(),
+                fs.mountPoint.c_str(), fs.mountOptions.c_str());
+    std::printf("machine     %s, %u logical CPUs, %s, load average %s\n", BenchEnvironment::cpuModel().c_str(),
+                BenchEnvironment::cpuCount(), BenchEnvironment::kernel().c_str(), BenchEnvironment::loadAverage().c_str());
+    std::printf("runs        %d repetitions per system and cell, taking turns; publish runs %.1f s after %.1f s of "
+                "warm-up\n",
+                options.repetitions, options.seconds, options.warmup);
+}
+
+}  // namespace
+
+int runCompareBench(int argc, char** argv) {
+    Options options;
+    if (wantsHelp(argc, argv)) {
+        printUsage(stdout);
+        return 0;
+    }
+    if (!parseOptions(argc, argv, options)) {
+        printUsage(stderr);
+        return 2;
+    }
+    const std::string scratch = BenchEnvironment::makeScratchDir(options.parentDir, "compare");
+    if (scratch.empty()) return 1;
+    Status status;
+    RabbitNode rabbitNode;
+    std::optional<AmqpTarget> rabbit;
+    std::vector<Cell> cells;
+    auto depotd = DepotdProcess::start(options.depotd, scratch + "/depot", kDepotdTimeout);
+    if (!depotd) status = depotd.status();
+    if (status && options.rabbitmq) {
+        auto target = rabbitNode.start(options, scratch);
+        if (target) rabbit = *target;
+        else status = target.status();
+    }
+    if (status) {
+        Run run{options, scratch, {}, rabbit};
+        run.depot.endpoint = (*depotd)->endpoint();
+        run.depot.queue = kDepotQueue;
+        run.depot.warmup = run.warmup();
+        run.depot.measure = run.measure();
+        run.depot.prefill = options.prefill;
+        run.depot.prefetch = options.prefetch;
+        status = declareWireQueue(run.depot);
+        if (status) cells = run.cells();
+        if (status) status = measureAll(options, cells);
+    }
+    if (status) printHeader(options, scratch, **depotd, rabbit, rabbitNode.started());
+    rabbitNode.stop();
+    if (depotd) (void)(*depotd)->stop(kDepotdTimeout);
+    std::error_code ignored;
+    std::filesystem::remove_all(scratch, ignored);
+    if (!status) {
+        std::fprintf(stderr, "depot-bench compare: %s\n", status.toString().c_str());
+        return 1;
+    }
+    for (const Cell& cell : cells) printCell(cell);
+    std::printf("\nmsgs/s: median over the repetitions; spread: slowest-fastest run (and its width as a share of the "
+                "median). p50/p99: every run's latencies pooled (publish: send -> confirm; raw writes: one loop of "
+                "writes + fdatasync). depot/this: Depot's median / this system's median.\n");
+    std::printf("depot-bench compare: done\n");
+    return 0;
+}
+
+}  // namespace depot::bench
