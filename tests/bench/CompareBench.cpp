@@ -27,6 +27,20 @@ namespace {
 
 constexpr auto kDepotdTimeout = std::chrono::seconds(60);
 constexpr const char* kDepotQueue = "bench.compare";
+constexpr const char* kDepotAsyncQueue = "bench.compare.async";
+
+// How a published message is kept before its confirm.
+enum class Mode { Sync, Async, Transient };
+constexpr std::pair<const char*, Mode> kModes[] = {{"sync", Mode::Sync}, {"async", Mode::Async}, {"transient", Mode::Transient}};
+
+const char* describe(Mode mode) {
+    switch (mode) {
+    case Mode::Sync: return "persistent, sync flush";
+    case Mode::Async: return "persistent, async flush";
+    case Mode::Transient: return "transient";
+    }
+    return "";
+}
 
 struct Options {
     std::string depotd = DEPOT_BENCH_DEPOTD;
@@ -40,6 +54,7 @@ struct Options {
     double warmup = 0.5;
     std::vector<size_t> sizes = {100, 1024};
     std::vector<int> windows = {1, 64, 1000};
+    std::vector<Mode> modes = {Mode::Sync, Mode::Async, Mode::Transient};
     uint64_t prefill = 100'000;
     uint32_t prefetch = 100;
     std::vector<std::string> only;  // workloads: "publish", "consume"
@@ -51,7 +66,8 @@ void printUsage(FILE* out) {
         out,
         "usage: depot-bench compare [--peer raw|rabbitmq]... [--rabbitmq URL] [--repetitions N] [--seconds S]\n"
         "                           [--warmup S] [--sizes B,B] [--windows N,N] [--prefill N] [--prefetch N]\n"
-        "                           [--only publish,consume] [--depotd PATH] [--dir PARENT] [--quick]\n"
+        "                           [--modes sync,async,transient] [--only publish,consume] [--depotd PATH]\n"
+        "                           [--dir PARENT] [--quick]\n"
         "  --peer raw         the physical limits: N pre-zeroed writes + one fdatasync (N = the window, at most\n"
         "                     512), a bare ZeroMQ DEALER/ROUTER ack loop, and the same with a group commit\n"
         "  --peer rabbitmq    RabbitMQ quorum and classic durable queues, persistent messages, publisher confirms,\n"
@@ -62,6 +78,8 @@ void printUsage(FILE* out) {
         "  --seconds S        measured time of each publish run (default 3), after --warmup S (default 0.5)\n"
         "  --sizes B,B        message body sizes (default 100,1024)\n"
         "  --windows N,N      publishes in flight (default 1,64,1000)\n"
+        "  --modes M,M        publish rows: sync (persistent, confirmed after fdatasync), async (persistent, confirmed\n"
+        "                     before it; RabbitMQ has no such mode), transient (RabbitMQ: delivery mode 1)\n"
         "  --prefill N        messages queued before each consume run (default 100000), --prefetch N (100)\n"
         "  --dir PARENT       where the scratch directory (depotd's data, raw files, RabbitMQ's node) goes\n"
         "                     (default /var/tmp); removed at the end\n"
@@ -76,6 +94,16 @@ bool parseList(const std::string& text, std::vector<T>& out) {
         const unsigned long long value = std::strtoull(item.c_str(), &end, 10);
         if (*end != '\0' || value == 0) return false;
         out.push_back(T(value));
+    }
+    return !out.empty();
+}
+
+bool parseModes(const std::string& text, std::vector<Mode>& out) {
+    out.clear();
+    for (const std::string& item : splitList(text)) {
+        auto it = std::find_if(std::begin(kModes), std::end(kModes), [&](const auto& m) { return item == m.first; });
+        if (it == std::end(kModes)) return false;
+        out.push_back(it->second);
     }
     return !out.empty();
 }
@@ -105,6 +133,7 @@ bool parseOptions(int argc, char** argv, Options& options) {
         else if (arg == "--warmup") options.warmup = std::strtod(value, nullptr);
         else if (arg == "--sizes") ok = parseList(value, options.sizes);
         else if (arg == "--windows") ok = parseList(value, options.windows);
+        else if (arg == "--modes") ok = parseModes(value, options.modes);
         else if (arg == "--prefill") options.prefill = std::strtoull(value, nullptr, 10), prefillGiven = true;
         else if (arg == "--prefetch") options.prefetch = uint32_t(std::strtoul(value, nullptr, 10));
         else if (arg == "--only") options.only = splitList(value);
@@ -187,25 +216,28 @@ struct Run {
     std::chrono::duration<double> warmup() const { return std::chrono::duration<double>(options.warmup); }
     std::chrono::duration<double> measure() const { return std::chrono::duration<double>(options.seconds); }
 
-    Cell publishCell(size_t size, int window) const {
-        Cell cell{"confirmed publish, persistent, sync flush, " + sizeText(size) + ", " + std::to_string(window) +
-                      " in flight",
+    Cell publishCell(Mode mode, size_t size, int window) const {
+        Cell cell{"confirmed publish, " + std::string(describe(mode)) + ", " + sizeText(size) + ", " +
+                      std::to_string(window) + " in flight",
                   {}};
         WireSetup setup = depot;
         setup.messageSize = size;
+        setup.asyncFlush = mode == Mode::Async;
+        setup.queue = mode == Mode::Async ? kDepotAsyncQueue : kDepotQueue;
+        setup.persistent = mode != Mode::Transient;
         cell.systems.push_back({"depot", [setup, window]() -> Result<Measurement> {
                                     auto measured = measurePublish(setup, window);
                                     if (!measured) return measured.status();
                                     return measured->client;
                                 }});
-        if (rabbit)
+        if (rabbit && mode != Mode::Async)  // RabbitMQ confirms a persistent message only once it is on disk
             for (AmqpQueueType type : {AmqpQueueType::Quorum, AmqpQueueType::Classic}) {
-                AmqpPublishSetup amqp{"depot-bench." + std::string(toString(type)), type, size, window, true,
-                                      warmup(), measure()};
+                AmqpPublishSetup amqp{"depot-bench." + std::string(toString(type)), type, size, window,
+                                      mode != Mode::Transient, warmup(), measure()};
                 cell.systems.push_back({"rabbitmq " + std::string(toString(type)),
                                         [target = *rabbit, amqp] { return measureAmqpPublish(target, amqp); }});
             }
-        if (options.raw) {
+        if (options.raw && mode == Mode::Sync) {
             const int writes = std::min(window, 512);
             StorageSetup disk{scratch, 64ull << 20, size, 0};
             const auto budget = [this] { return std::pair{Budget{warmup(), UINT64_MAX}, Budget{measure(), UINT64_MAX}}; };
@@ -217,11 +249,14 @@ struct Run {
                                         DEPOT_RETURN_IF_ERROR((*row)->runSlice(budget().second, true));
                                         return (*row)->result();  // records: writes (messages)
                                     }});
+        }
+        if (options.raw) {
             const std::string dir = scratch;
             const auto w = warmup(), s = measure();
             cell.systems.push_back({"raw: zmq ack loop", [=] { return measureZmqEcho(window, size, w, s); }});
-            cell.systems.push_back(
-                {"raw: zmq + group commit", [=] { return measureZmqEcho(window, size, w, s, dir); }});
+            if (mode == Mode::Sync)
+                cell.systems.push_back(
+                    {"raw: zmq + group commit", [=] { return measureZmqEcho(window, size, w, s, dir); }});
         }
         return cell;
     }
@@ -251,7 +286,8 @@ struct Run {
         std::vector<Cell> out;
         for (size_t size : options.sizes) {
             if (wanted(options, "publish"))
-                for (int window : options.windows) out.push_back(publishCell(size, window));
+                for (Mode mode : options.modes)
+                    for (int window : options.windows) out.push_back(publishCell(mode, size, window));
             if (wanted(options, "consume")) out.push_back(consumeCell(size));
         }
         return out;
@@ -320,7 +356,7 @@ void printHeader(const Options& options, const std::string& scratch, const Depot
                  const std::optional<AmqpTarget>& rabbit, bool rabbitStarted) {
     const FileSystemInfo fs = BenchEnvironment::fileSystemOf(scratch);
     std::printf("Depot compared%s\n", options.quick ? " (--quick: smoke run, not a result)" : "");
-    std::printf("depotd      %s (pid %d) on %s; durable queue, sync flush, persistent messages\n",
+    std::printf("depotd      %s (pid %d) on %s; durable queues\n",
                 options.depotd.c_str(), int(depotd.pid()), depotd.endpoint().c_str());
     if (rabbit)
         std::printf("rabbitmq    amqp://%s:%d (%s); durable quorum and classic queues, delivery mode 2, publisher "
@@ -369,6 +405,10 @@ int runCompareBench(int argc, char** argv) {
         run.depot.prefill = options.prefill;
         run.depot.prefetch = options.prefetch;
         status = declareWireQueue(run.depot);
+        WireSetup async = run.depot;
+        async.queue = kDepotAsyncQueue;
+        async.asyncFlush = true;
+        if (status) status = declareWireQueue(async);
         if (status) cells = run.cells();
         if (status) status = measureAll(options, cells);
     }

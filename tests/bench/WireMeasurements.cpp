@@ -57,10 +57,12 @@ LatencyHistogram difference(const LatencyHistogram& after, const LatencyHistogra
 // counters below are touched there only, and read by the driver once `m_inFlight` is back to 0 (release/acquire).
 class PublishDriver {
 public:
-    PublishDriver(std::shared_ptr<Connection> connection, std::string queue, size_t messageSize, int window)
+    PublishDriver(std::shared_ptr<Connection> connection, std::string queue, size_t messageSize, int window,
+                  bool persistent = true)
         : m_producer(std::move(connection)), m_window(window) {
         m_request.routingKey = std::move(queue);
         m_request.message.body = benchPayload(messageSize);
+        m_request.message.persistent = persistent;
     }
 
     // Sends until `duration` has passed (or `maxMessages` are sent); messages sent while `counted` count.
@@ -223,7 +225,7 @@ Status declareWireQueue(const WireSetup& setup) {
     broker::QueueSpec spec;
     spec.name = setup.queue;
     spec.policy.durable = true;
-    spec.policy.flush = broker::FlushMode::Sync;
+    spec.policy.flush = setup.asyncFlush ? broker::FlushMode::Async : broker::FlushMode::Sync;
     auto declared = admin.declareQueue(spec);
     if (!declared)
         return declared.status();
@@ -244,7 +246,7 @@ Result<WireMeasurement> measurePublish(const WireSetup& setup, int window) {
 
     WireMeasurement result;
     {
-        PublishDriver driver(*connection, setup.queue, setup.messageSize, window);
+        PublishDriver driver(*connection, setup.queue, setup.messageSize, window, setup.persistent);
         driver.run(setup.warmup, false);
         driver.run(setup.measure, true);
         if (!driver.drain(std::chrono::seconds(120)))

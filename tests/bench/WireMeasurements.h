@@ -17,6 +17,8 @@ struct WireSetup {
     std::string endpoint;              // a running depotd
     std::string queue = "bench.wire";  // durable, sync flush; declared by declareWireQueue()
     size_t messageSize = 1024;         // body bytes
+    bool asyncFlush = false;           // the queue confirms before its fdatasync (flush async)
+    bool persistent = true;            // false: transient messages (never written, even to a durable queue)
     std::chrono::duration<double> warmup{0.5};
     std::chrono::duration<double> measure{4.0};
     uint64_t prefill = 100'000;  // messages queued before the consume row
@@ -32,7 +34,7 @@ struct WireMeasurement {
     double messagesPerSync = 0;                     // messages / the broker's fdatasync rounds; 0 = none
 };
 
-// Declares setup.queue (durable, flush sync, defaults otherwise) and purges it.
+// Declares setup.queue (durable, flush sync or async, defaults otherwise) and purges it.
 Status declareWireQueue(const WireSetup& setup);
 
 // Confirmed publishes of 1 KiB persistent messages to setup.queue on a connection of its own: one driver thread
