@@ -1,6 +1,8 @@
 #include "CompareBench.h"
 
 #include <algorithm>
+#include <cmath>
+#include <optional>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -169,6 +171,16 @@ struct System {
 struct Cell {
     std::string title;
     std::vector<System> systems;  // Depot first: the ratios are Depot's to each of the others
+    std::string workload;         // "publish" or "consume"
+    Mode mode = Mode::Sync;
+    size_t size = 0;
+    int window = 0;
+
+    const System* find(const std::string& name) const {
+        for (const System& system : systems)
+            if (system.name == name) return &system;
+        return nullptr;
+    }
 };
 
 std::string sizeText(size_t size) { return size % 1024 == 0 ? std::to_string(size / 1024) + " KiB" : std::to_string(size) + " B"; }
@@ -219,7 +231,7 @@ struct Run {
     Cell publishCell(Mode mode, size_t size, int window) const {
         Cell cell{"confirmed publish, " + std::string(describe(mode)) + ", " + sizeText(size) + ", " +
                       std::to_string(window) + " in flight",
-                  {}};
+                  {}, "publish", mode, size, window};
         WireSetup setup = depot;
         setup.messageSize = size;
         setup.asyncFlush = mode == Mode::Async;
@@ -264,7 +276,7 @@ struct Run {
     Cell consumeCell(size_t size) const {
         Cell cell{"consume a backlog of " + std::to_string(options.prefill) + ", manual ack each, prefetch " +
                       std::to_string(options.prefetch) + ", " + sizeText(size),
-                  {}};
+                  {}, "consume", Mode::Sync, size, 0};
         WireSetup setup = depot;
         setup.messageSize = size;
         cell.systems.push_back({"depot", [setup]() -> Result<Measurement> {
@@ -352,6 +364,61 @@ void printCell(const Cell& cell) {
     }
 }
 
+std::optional<double> pooledMicros(const System* system, double percentile) {
+    if (!system) return std::nullopt;
+    LatencyHistogram pooled;
+    for (const Measurement& m : system->runs)
+        if (m.latency) pooled.merge(*m.latency);
+    if (pooled.count() == 0) return std::nullopt;
+    return double(pooled.percentile(percentile)) / 1000.0;
+}
+
+std::optional<double> medianRate(const System* system) {
+    if (!system || system->runs.empty()) return std::nullopt;
+    return median(rates(*system));
+}
+
+// One line per target of issue 8 that this run measured: the figures it rests on and whether it holds.
+void printTargets(const std::vector<Cell>& cells) {
+    std::printf("\ntargets (issue 8; 2-core machine):\n");
+    int shown = 0;
+    const auto line = [&](const std::string& what, double have, double want, const std::string& basis) {
+        std::printf("  %-68s %6.2f  want %s %6.2f  %-8s %s\n", what.c_str(), have, want >= 0 ? ">=" : "<=",
+                    std::abs(want), (want >= 0 ? have >= want : have <= -want) ? "met" : "NOT met", basis.c_str());
+        ++shown;
+    };
+    for (const Cell& cell : cells) {
+        const auto depot = medianRate(cell.find("depot"));
+        if (!depot) continue;
+        const std::string where = sizeText(cell.size) + (cell.workload == "publish" ? ", " + std::to_string(cell.window) + " in flight" : "");
+        if (cell.workload == "consume") {
+            const auto quorum = medianRate(cell.find("rabbitmq quorum")), classic = medianRate(cell.find("rabbitmq classic"));
+            if (quorum && classic)
+                line("consume+ack, " + where + ": depot / best RabbitMQ", *depot / std::max(*quorum, *classic), 5,
+                     "(msgs/s medians)");
+            continue;
+        }
+        if (cell.mode != Mode::Sync) continue;
+        if (const auto quorum = medianRate(cell.find("rabbitmq quorum")); quorum && cell.window >= 64)
+            line("sync publish, " + where + ": depot / rabbitmq quorum", *depot / *quorum, cell.window >= 1000 ? 10 : 4,
+                 "(msgs/s medians)");
+        if (const auto loop = medianRate(cell.find("raw: zmq + group commit")); loop && cell.window >= 64)
+            line("sync publish, " + where + ": depot / zmq + group commit", *depot / *loop, 0.8, "(msgs/s medians)");
+        if (cell.window == 1) {
+            const auto depotP50 = pooledMicros(cell.find("depot"), 50);
+            const auto zmq = pooledMicros(cell.find("raw: zmq ack loop"), 50);
+            const auto disk = pooledMicros(cell.find("raw: 1 writes + fdatasync"), 50);
+            if (depotP50 && zmq && disk) {
+                char basis[96];
+                std::snprintf(basis, sizeof basis, "(p50 %.0f us vs %.0f + %.0f us)", *depotP50, *zmq, *disk);
+                line("sync publish, " + where + ": depot p50 / (zmq p50 + fdatasync p50)", *depotP50 / (*zmq + *disk),
+                     -1.3, basis);
+            }
+        }
+    }
+    if (!shown) std::printf("  none measured (they need --peer raw and --peer rabbitmq)\n");
+}
+
 void printHeader(const Options& options, const std::string& scratch, const DepotdProcess& depotd,
                  const std::optional<AmqpTarget>& rabbit, bool rabbitStarted) {
     const FileSystemInfo fs = BenchEnvironment::fileSystemOf(scratch);
@@ -425,6 +492,7 @@ int runCompareBench(int argc, char** argv) {
     std::printf("\nmsgs/s: median over the repetitions; spread: slowest-fastest run (and its width as a share of the "
                 "median). p50/p99: every run's latencies pooled (publish: send -> confirm; raw writes: one loop of "
                 "writes + fdatasync). depot/this: Depot's median / this system's median.\n");
+    printTargets(cells);
     std::printf("depot-bench compare: done\n");
     return 0;
 }
