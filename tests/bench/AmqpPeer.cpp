@@ -85,6 +85,21 @@ public:
         return rpcStatus("queue.declare " + queue);
     }
 
+    // A durable fanout exchange `exchange` bound to `queues` fresh queues named `queue`.1, `queue`.2, ...
+    Status declareFanout(const std::string& exchange, const std::string& queue, int queues, AmqpQueueType type) {
+        amqp_exchange_declare(m_state, kChannel, amqp_cstring_bytes(exchange.c_str()), amqp_cstring_bytes("fanout"),
+                              0, 1, 0, 0, amqp_empty_table);
+        DEPOT_RETURN_IF_ERROR(rpcStatus("exchange.declare " + exchange));
+        for (int i = 1; i <= queues; ++i) {
+            const std::string name = queue + "." + std::to_string(i);
+            DEPOT_RETURN_IF_ERROR(declareFresh(name, type));
+            amqp_queue_bind(m_state, kChannel, amqp_cstring_bytes(name.c_str()), amqp_cstring_bytes(exchange.c_str()),
+                            amqp_empty_bytes, amqp_empty_table);
+            DEPOT_RETURN_IF_ERROR(rpcStatus("queue.bind " + name));
+        }
+        return Status::ok();
+    }
+
     Status deleteQueue(const std::string& queue) {
         amqp_queue_delete(m_state, kChannel, amqp_cstring_bytes(queue.c_str()), 0, 0);
         return rpcStatus("queue.delete " + queue);
@@ -95,13 +110,17 @@ public:
         return rpcStatus("confirm.select");
     }
 
-    Status publish(const std::string& queue, const std::string& body, bool persistent) {
+    // To the default exchange (routing key `queue`), or to `exchange` when it is not empty.
+    Status publish(const std::string& queue, const std::string& body, bool persistent, const std::string& exchange = {}) {
         amqp_basic_properties_t properties{};
         properties._flags = AMQP_BASIC_DELIVERY_MODE_FLAG;
         properties.delivery_mode = persistent ? 2 : 1;
         amqp_bytes_t bytes{body.size(), const_cast<char*>(body.data())};
-        return libraryStatus(amqp_basic_publish(m_state, kChannel, amqp_empty_bytes,
-                                                amqp_cstring_bytes(queue.c_str()), 0, 0, &properties, bytes),
+        const bool direct = exchange.empty();
+        return libraryStatus(amqp_basic_publish(m_state, kChannel,
+                                                direct ? amqp_empty_bytes : amqp_cstring_bytes(exchange.c_str()),
+                                                direct ? amqp_cstring_bytes(queue.c_str()) : amqp_empty_bytes, 0, 0,
+                                                &properties, bytes),
                              "basic.publish");
     }
 
@@ -157,7 +176,8 @@ Status publishWindowed(AmqpConnection& connection, const AmqpPublishSetup& setup
         const Clock::time_point now = Clock::now();
         const bool sending = now < until && sent < maxMessages;
         if (sending && unconfirmed.size() < size_t(setup.window)) {
-            DEPOT_RETURN_IF_ERROR(connection.publish(setup.queue, body, setup.persistent));
+            DEPOT_RETURN_IF_ERROR(
+                connection.publish(setup.queue, body, setup.persistent, setup.fanout ? setup.queue : std::string()));
             unconfirmed.push_back({nextTag++, now});
             ++sent;
             continue;
@@ -212,7 +232,10 @@ Result<AmqpTarget> parseAmqpUrl(const std::string& url) {
 Result<Measurement> measureAmqpPublish(const AmqpTarget& target, const AmqpPublishSetup& setup) {
     auto connection = AmqpConnection::open(target);
     if (!connection) return connection.status();
-    DEPOT_RETURN_IF_ERROR((*connection)->declareFresh(setup.queue, setup.type));
+    if (setup.fanout)  // the exchange is named like the queues' prefix
+        DEPOT_RETURN_IF_ERROR((*connection)->declareFanout(setup.queue, setup.queue, setup.fanout, setup.type));
+    else
+        DEPOT_RETURN_IF_ERROR((*connection)->declareFresh(setup.queue, setup.type));
     DEPOT_RETURN_IF_ERROR((*connection)->confirmSelect());
     Measurement m;
     m.name = "rabbitmq " + std::string(toString(setup.type));
@@ -224,7 +247,9 @@ Result<Measurement> measureAmqpPublish(const AmqpTarget& target, const AmqpPubli
     DEPOT_RETURN_IF_ERROR(
         publishWindowed(**connection, setup, body, start + warmup, start + warmup + measure, UINT64_MAX, m));
     m.seconds = std::chrono::duration<double>(setup.measure).count();
-    DEPOT_RETURN_IF_ERROR((*connection)->deleteQueue(setup.queue));
+    for (int i = 1; i <= setup.fanout; ++i)
+        DEPOT_RETURN_IF_ERROR((*connection)->deleteQueue(setup.queue + "." + std::to_string(i)));
+    if (!setup.fanout) DEPOT_RETURN_IF_ERROR((*connection)->deleteQueue(setup.queue));
     return m;
 }
 

@@ -33,9 +33,10 @@ struct AmqpPublishSetup {
     bool persistent = true;   // delivery mode 2 (1: transient)
     std::chrono::duration<double> warmup{0.5};
     std::chrono::duration<double> measure{4.0};
+    int fanout = 0;           // > 0: publish to a durable fanout exchange bound to this many queues `queue`.N
 };
 
-// Declares setup.queue afresh (deleted first), then keeps `window` confirmed publishes outstanding on one
+// Declares setup.queue afresh (deleted first; with fanout, the exchange and its queues), then keeps `window` confirmed publishes outstanding on one
 // channel for warm-up and then the measured time, and waits for the rest. Counted: messages published during the
 // measured time. Latency: basic.publish written -> the basic.ack covering it. A nack fails the row.
 Result<Measurement> measureAmqpPublish(const AmqpTarget& target, const AmqpPublishSetup& setup);

@@ -30,6 +30,9 @@ namespace {
 constexpr auto kDepotdTimeout = std::chrono::seconds(60);
 constexpr const char* kDepotQueue = "bench.compare";
 constexpr const char* kDepotAsyncQueue = "bench.compare.async";
+constexpr const char* kDepotFanout = "bench.compare.fanout";
+constexpr int kFanoutQueues = 4;
+constexpr int kFanoutWindow = 64;
 
 // How a published message is kept before its confirm.
 enum class Mode { Sync, Async, Transient };
@@ -59,7 +62,7 @@ struct Options {
     std::vector<Mode> modes = {Mode::Sync, Mode::Async, Mode::Transient};
     uint64_t prefill = 100'000;
     uint32_t prefetch = 100;
-    std::vector<std::string> only;  // workloads: "publish", "consume"
+    std::vector<std::string> only;  // workloads: "publish", "fanout", "consume"
     bool quick = false;
 };
 
@@ -68,7 +71,8 @@ void printUsage(FILE* out) {
         out,
         "usage: depot-bench compare [--peer raw|rabbitmq]... [--rabbitmq URL] [--repetitions N] [--seconds S]\n"
         "                           [--warmup S] [--sizes B,B] [--windows N,N] [--prefill N] [--prefetch N]\n"
-        "                           [--modes sync,async,transient] [--only publish,consume] [--depotd PATH]\n"
+        "                           [--modes sync,async,transient] [--only publish,fanout,consume]\n"
+        "                           [--depotd PATH]\n"
         "                           [--dir PARENT] [--quick]\n"
         "  --peer raw         the physical limits: N pre-zeroed writes + one fdatasync (N = the window, at most\n"
         "                     512), a bare ZeroMQ DEALER/ROUTER ack loop, and the same with a group commit\n"
@@ -273,6 +277,36 @@ struct Run {
         return cell;
     }
 
+    // Confirmed sync-flushed publishes to a fanout exchange bound to 4 durable queues: confirmed once all 4 have it.
+    Cell fanoutCell(size_t size) const {
+        Cell cell{"fan-out to " + std::to_string(kFanoutQueues) + " queues, confirmed publish, persistent, sync flush, " +
+                      sizeText(size) + ", " + std::to_string(kFanoutWindow) + " in flight",
+                  {}, "fanout", Mode::Sync, size, kFanoutWindow};
+        WireSetup setup = fanoutSetup();
+        setup.messageSize = size;
+        cell.systems.push_back({"depot", [setup]() -> Result<Measurement> {
+                                    auto measured = measurePublish(setup, kFanoutWindow);
+                                    if (!measured) return measured.status();
+                                    return measured->client;
+                                }});
+        if (rabbit)
+            for (AmqpQueueType type : {AmqpQueueType::Quorum, AmqpQueueType::Classic}) {
+                AmqpPublishSetup amqp{"depot-bench.fanout." + std::string(toString(type)), type, size, kFanoutWindow,
+                                      true, warmup(), measure(), kFanoutQueues};
+                cell.systems.push_back({"rabbitmq " + std::string(toString(type)),
+                                        [target = *rabbit, amqp] { return measureAmqpPublish(target, amqp); }});
+            }
+        return cell;
+    }
+
+    WireSetup fanoutSetup() const {
+        WireSetup setup = depot;
+        setup.exchange = kDepotFanout;
+        for (int i = 1; i <= kFanoutQueues; ++i) setup.fanoutQueues.push_back(std::string(kDepotFanout) + "." + std::to_string(i));
+        setup.queue = setup.fanoutQueues.front();
+        return setup;
+    }
+
     Cell consumeCell(size_t size) const {
         Cell cell{"consume a backlog of " + std::to_string(options.prefill) + ", manual ack each, prefetch " +
                       std::to_string(options.prefetch) + ", " + sizeText(size),
@@ -300,6 +334,7 @@ struct Run {
             if (wanted(options, "publish"))
                 for (Mode mode : options.modes)
                     for (int window : options.windows) out.push_back(publishCell(mode, size, window));
+            if (wanted(options, "fanout")) out.push_back(fanoutCell(size));
             if (wanted(options, "consume")) out.push_back(consumeCell(size));
         }
         return out;
@@ -398,7 +433,7 @@ void printTargets(const std::vector<Cell>& cells) {
                      "(msgs/s medians)");
             continue;
         }
-        if (cell.mode != Mode::Sync) continue;
+        if (cell.workload != "publish" || cell.mode != Mode::Sync) continue;
         if (const auto quorum = medianRate(cell.find("rabbitmq quorum")); quorum && cell.window >= 64)
             line("sync publish, " + where + ": depot / rabbitmq quorum", *depot / *quorum, cell.window >= 1000 ? 10 : 4,
                  "(msgs/s medians)");
@@ -476,6 +511,7 @@ int runCompareBench(int argc, char** argv) {
         async.queue = kDepotAsyncQueue;
         async.asyncFlush = true;
         if (status) status = declareWireQueue(async);
+        if (status) status = declareWireFanout(run.fanoutSetup());
         if (status) cells = run.cells();
         if (status) status = measureAll(options, cells);
     }

@@ -58,9 +58,10 @@ LatencyHistogram difference(const LatencyHistogram& after, const LatencyHistogra
 class PublishDriver {
 public:
     PublishDriver(std::shared_ptr<Connection> connection, std::string queue, size_t messageSize, int window,
-                  bool persistent = true)
+                  bool persistent = true, std::string exchange = {})
         : m_producer(std::move(connection)), m_window(window) {
-        m_request.routingKey = std::move(queue);
+        m_request.exchange = std::move(exchange);
+        m_request.routingKey = m_request.exchange.empty() ? std::move(queue) : std::string();
         m_request.message.body = benchPayload(messageSize);
         m_request.message.persistent = persistent;
     }
@@ -232,6 +233,22 @@ Status declareWireQueue(const WireSetup& setup) {
     return admin.purgeQueue(setup.queue).status();
 }
 
+Status declareWireFanout(const WireSetup& setup) {
+    for (const std::string& queue : setup.fanoutQueues) {
+        WireSetup one = setup;
+        one.queue = queue;
+        DEPOT_RETURN_IF_ERROR(declareWireQueue(one));
+    }
+    auto connection = connectAs(setup, "depot-bench-admin", "admin");
+    if (!connection)
+        return connection.status();
+    client::Admin admin(*connection);
+    DEPOT_RETURN_IF_ERROR(admin.declareExchange({setup.exchange, broker::ExchangeType::Fanout, {}}));
+    for (const std::string& queue : setup.fanoutQueues)
+        DEPOT_RETURN_IF_ERROR(admin.bind({setup.exchange, queue, ""}));
+    return Status::ok();
+}
+
 Result<WireMeasurement> measurePublish(const WireSetup& setup, int window) {
     auto connection = connectAs(setup, "depot-bench-producer", "producer");
     if (!connection)
@@ -246,7 +263,7 @@ Result<WireMeasurement> measurePublish(const WireSetup& setup, int window) {
 
     WireMeasurement result;
     {
-        PublishDriver driver(*connection, setup.queue, setup.messageSize, window, setup.persistent);
+        PublishDriver driver(*connection, setup.queue, setup.messageSize, window, setup.persistent, setup.exchange);
         driver.run(setup.warmup, false);
         driver.run(setup.measure, true);
         if (!driver.drain(std::chrono::seconds(120)))
@@ -262,9 +279,11 @@ Result<WireMeasurement> measurePublish(const WireSetup& setup, int window) {
         result.messagesPerSync = syncs ? double(driver.answered()) / double(syncs) : 0;
         result.brokerConfirm = difference(after->confirm, before->confirm);
     }
-    auto purged = admin.purgeQueue(setup.queue);
-    if (!purged)
-        return purged.status();
+    for (const std::string& queue : setup.exchange.empty() ? std::vector<std::string>{setup.queue} : setup.fanoutQueues) {
+        auto purged = admin.purgeQueue(queue);
+        if (!purged)
+            return purged.status();
+    }
     return result;
 }
 

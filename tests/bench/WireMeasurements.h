@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "StorageMeasurements.h"
 #include "depot/LatencyHistogram.h"
@@ -19,6 +20,9 @@ struct WireSetup {
     size_t messageSize = 1024;         // body bytes
     bool asyncFlush = false;           // the queue confirms before its fdatasync (flush async)
     bool persistent = true;            // false: transient messages (never written, even to a durable queue)
+    // Non-empty: publishes go to this exchange (routing key "") and these queues are purged afterwards instead.
+    std::string exchange;
+    std::vector<std::string> fanoutQueues;
     std::chrono::duration<double> warmup{0.5};
     std::chrono::duration<double> measure{4.0};
     uint64_t prefill = 100'000;  // messages queued before the consume row
@@ -36,6 +40,8 @@ struct WireMeasurement {
 
 // Declares setup.queue (durable, flush sync or async, defaults otherwise) and purges it.
 Status declareWireQueue(const WireSetup& setup);
+// Declares a fanout exchange named setup.exchange bound to setup.fanoutQueues, each declared as above.
+Status declareWireFanout(const WireSetup& setup);
 
 // Confirmed publishes of 1 KiB persistent messages to setup.queue on a connection of its own: one driver thread
 // keeps `window` Producer::sendAsync calls unanswered for setup.warmup (not counted), then setup.measure; it then

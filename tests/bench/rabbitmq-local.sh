@@ -30,8 +30,10 @@ node_env() {
     export RABBITMQ_ENABLED_PLUGINS_FILE="$dir/enabled_plugins"
     export RABBITMQ_PID_FILE="$dir/beam.pid"
     export RABBITMQ_CONFIG_FILE="$dir/rabbitmq"  # rabbitmq.conf
-    # Erlang distribution (the node's and the CLI tools' own, rabbitmqctl stop included) on loopback only.
-    export RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
+    # Erlang distribution (the node's and the CLI tools' own, rabbitmqctl stop included) on loopback only. No
+    # scheduler busy-waiting (+sbwt none, as RabbitMQ advises on shared machines): an idle node spinning on both
+    # cores would slow every other system measured in the same run.
+    export RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1} +sbwt none +sbwtdcpu none +sbwtdio none"
     export RABBITMQ_CTL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
 }
 
