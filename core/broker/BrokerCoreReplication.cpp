@@ -57,7 +57,7 @@ Result<FetchReply> BrokerCore::replicaFetch(const FetchRequest& request) {
             (request.logId.empty() ? std::string("a log of unknown origin") : "another log (" + request.logId + ")") +
             ", not this primary's (" + m_logId + "): start it with an empty --data directory");
     uint64_t epoch = lastEpoch();
-    if (request.lastEpoch > epoch) {
+    if (request.lastEpoch > epoch && !fresh) {
         // The replica has seen a newer primary than this one: this broker was replaced.
         DEPOT_RETURN_IF_ERROR(fence(request.lastEpoch,
                                     "replica " + request.replica + " follows epoch " + std::to_string(request.lastEpoch),

@@ -257,14 +257,8 @@ void printMemory(const std::vector<MemoryMeasurement>& results) {
 
 int runBrokerBench(int argc, char** argv) {
     Options options;
-    if (wantsHelp(argc, argv)) {
-        printUsage(stdout);
-        return 0;
-    }
-    if (!parseOptions(argc, argv, options)) {
-        printUsage(stderr);
-        return 2;
-    }
+    if (int exitCode = parseCommandLine(argc, argv, options, printUsage, parseOptions); exitCode >= 0)
+        return exitCode;
     const std::string dir = BenchEnvironment::makeScratchDir(options.parentDir, "broker");
     if (dir.empty())
         return 1;

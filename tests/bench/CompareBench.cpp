@@ -477,14 +477,8 @@ void printHeader(const Options& options, const std::string& scratch, const Depot
 
 int runCompareBench(int argc, char** argv) {
     Options options;
-    if (wantsHelp(argc, argv)) {
-        printUsage(stdout);
-        return 0;
-    }
-    if (!parseOptions(argc, argv, options)) {
-        printUsage(stderr);
-        return 2;
-    }
+    if (int exitCode = parseCommandLine(argc, argv, options, printUsage, parseOptions); exitCode >= 0)
+        return exitCode;
     const std::string scratch = BenchEnvironment::makeScratchDir(options.parentDir, "compare");
     if (scratch.empty()) return 1;
     Status status;

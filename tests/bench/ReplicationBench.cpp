@@ -9,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "BenchArgs.h"
 #include "BenchEnvironment.h"
 #include "DepotdProcess.h"
 #include "WireMeasurements.h"
@@ -149,14 +150,8 @@ void printTable(const Options& options, const std::vector<Row>& rows) {
 
 int runReplicationBench(int argc, char** argv) {
     Options options;
-    if (argc > 1 && (!std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h"))) {
-        printUsage(stdout);
-        return 0;
-    }
-    if (!parseOptions(argc, argv, options)) {
-        printUsage(stderr);
-        return 2;
-    }
+    if (int exitCode = parseCommandLine(argc, argv, options, printUsage, parseOptions); exitCode >= 0)
+        return exitCode;
     const std::string scratch = BenchEnvironment::makeScratchDir(options.parentDir, "replication");
     if (scratch.empty()) return 1;
     auto cleanup = [&] {

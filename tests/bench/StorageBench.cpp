@@ -298,14 +298,8 @@ Status runAll(const StorageSetup& setup, const Options& options, std::vector<Mea
 
 int runStorageBench(int argc, char** argv) {
     Options options;
-    if (wantsHelp(argc, argv)) {
-        printUsage(stdout);
-        return 0;
-    }
-    if (!parseOptions(argc, argv, options)) {
-        printUsage(stderr);
-        return 2;
-    }
+    if (int exitCode = parseCommandLine(argc, argv, options, printUsage, parseOptions); exitCode >= 0)
+        return exitCode;
     const std::string dir = BenchEnvironment::makeScratchDir(options.parentDir, "storage");
     if (dir.empty())
         return 1;

@@ -348,14 +348,8 @@ int runAll(const Options& options) {
 
 int runWireBench(int argc, char** argv) {
     Options options;
-    if (wantsHelp(argc, argv)) {
-        printUsage(stdout);
-        return 0;
-    }
-    if (!parseOptions(argc, argv, options)) {
-        printUsage(stderr);
-        return 2;
-    }
+    if (int exitCode = parseCommandLine(argc, argv, options, printUsage, parseOptions); exitCode >= 0)
+        return exitCode;
     return runAll(options);
 }
 
