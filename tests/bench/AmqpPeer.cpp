@@ -8,8 +8,12 @@
 #include <sys/time.h>
 
 #include <algorithm>
+#include <atomic>
+#include <cstring>
 #include <deque>
 #include <memory>
+#include <mutex>
+#include <thread>
 
 namespace depot::bench {
 namespace {
@@ -128,13 +132,13 @@ public:
         uint64_t tag = 0;
         bool multiple = false;
     };
-    // The next basic.ack; a basic.nack or a closed channel is an error.
-    Result<Confirm> nextConfirm() {
+    // The next basic.ack; a basic.nack or a closed channel is an error. TimedOut after `timeout`.
+    Result<Confirm> nextConfirm(timeval timeout = kFrameTimeout) {
         for (;;) {
             amqp_maybe_release_buffers(m_state);
             amqp_frame_t frame;
-            int read = amqp_simple_wait_frame_noblock(m_state, &frame, &kFrameTimeout);
-            if (read == AMQP_STATUS_TIMEOUT) return Status::timedOut("no confirm from RabbitMQ within 30 s");
+            int read = amqp_simple_wait_frame_noblock(m_state, &frame, &timeout);
+            if (read == AMQP_STATUS_TIMEOUT) return Status::timedOut("no confirm from RabbitMQ in time");
             DEPOT_RETURN_IF_ERROR(libraryStatus(read, "waiting for a confirm"));
             if (frame.frame_type != AMQP_FRAME_METHOD) continue;
             switch (frame.payload.method.id) {
@@ -207,6 +211,52 @@ Status publishWindowed(AmqpConnection& connection, const AmqpPublishSetup& setup
         }
     }
 }
+
+int64_t steadyNowNs() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count();
+}
+
+// The consumer side of the end-to-end run, on a thread of its own with a connection of its own.
+struct E2eConsumer {
+    std::mutex mutex;
+    LatencyHistogram latency;
+    uint64_t received = 0;
+    int64_t countFromNs = INT64_MAX;
+    Status status;
+    std::atomic<bool> stop{false};
+
+    void run(AmqpConnection& connection, const std::string& queue, uint32_t prefetch) {
+        amqp_connection_state_t state = connection.state();
+        amqp_basic_qos(state, kChannel, 0, uint16_t(std::min<uint32_t>(prefetch, 65535)), 0);
+        Status ok = connection.rpcStatus("basic.qos");
+        if (ok) {
+            amqp_basic_consume(state, kChannel, amqp_cstring_bytes(queue.c_str()), amqp_empty_bytes, 0, 0, 0,
+                               amqp_empty_table);
+            ok = connection.rpcStatus("basic.consume");
+        }
+        while (ok && !stop.load()) {
+            amqp_maybe_release_buffers(state);
+            amqp_envelope_t envelope;
+            timeval timeout{0, 100'000};
+            amqp_rpc_reply_t reply = amqp_consume_message(state, &envelope, &timeout, 0);
+            if (reply.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION && reply.library_error == AMQP_STATUS_TIMEOUT)
+                continue;
+            ok = statusOf(reply, "basic.deliver");
+            if (!ok) break;
+            int64_t sentNs = 0;
+            std::memcpy(&sentNs, envelope.message.body.bytes, std::min(sizeof sentNs, envelope.message.body.len));
+            const int64_t latencyNs = steadyNowNs() - sentNs;
+            const uint64_t tag = envelope.delivery_tag;
+            amqp_destroy_envelope(&envelope);
+            ok = libraryStatus(amqp_basic_ack(state, kChannel, tag, 0), "basic.ack");
+            std::lock_guard lock(mutex);
+            if (sentNs >= countFromNs) latency.record(uint64_t(latencyNs));
+            ++received;
+        }
+        std::lock_guard lock(mutex);
+        status = ok;
+    }
+};
 
 }  // namespace
 
@@ -300,6 +350,72 @@ Result<Measurement> measureAmqpConsumeAck(const AmqpTarget& target, const std::s
     m.bytes = prefill * messageSize;
     m.seconds = seconds;
     DEPOT_RETURN_IF_ERROR(connection.deleteQueue(queue));
+    return m;
+}
+
+}  // namespace depot::bench
+
+namespace depot::bench {
+
+Result<Measurement> measureAmqpEndToEnd(const AmqpTarget& target, const std::string& queue, AmqpQueueType type,
+                                        size_t messageSize, double rate, uint32_t prefetch,
+                                        std::chrono::duration<double> warmup, std::chrono::duration<double> measure) {
+    auto publisher = AmqpConnection::open(target);
+    if (!publisher) return publisher.status();
+    auto subscriber = AmqpConnection::open(target);
+    if (!subscriber) return subscriber.status();
+    DEPOT_RETURN_IF_ERROR((*publisher)->declareFresh(queue, type));
+    DEPOT_RETURN_IF_ERROR((*publisher)->confirmSelect());
+    E2eConsumer consumer;
+    const auto start = Clock::now();
+    const auto countFrom = start + std::chrono::duration_cast<Clock::duration>(warmup);
+    const auto end = countFrom + std::chrono::duration_cast<Clock::duration>(measure);
+    consumer.countFromNs = std::chrono::duration_cast<std::chrono::nanoseconds>(countFrom.time_since_epoch()).count();
+    std::thread receiving([&] { consumer.run(**subscriber, queue, prefetch); });
+    const auto period = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(1.0 / rate));
+    std::string body = benchPayload(std::max<size_t>(messageSize, sizeof(int64_t)));
+    uint64_t sent = 0, counted = 0, confirmed = 0;
+    Status status;
+    // Behind schedule: sends at once, keeping the rate. Ahead: reads confirms until the next send is due.
+    for (auto next = start; status && next < end; next += period) {
+        for (auto now = Clock::now(); status && now < next; now = Clock::now()) {
+            const auto wait = std::chrono::duration_cast<std::chrono::microseconds>(next - now).count();
+            auto confirm = (*publisher)->nextConfirm(timeval{0, long(wait)});
+            if (confirm) confirmed = std::max(confirmed, confirm->tag);  // in publish order on a channel
+            else if (confirm.status().code() != StatusCode::TimedOut) status = confirm.status();
+        }
+        const int64_t now = steadyNowNs();
+        std::memcpy(body.data(), &now, sizeof now);
+        if (status) status = (*publisher)->publish(queue, body, true);
+        ++sent;
+        counted += next >= countFrom;
+    }
+    while (status && confirmed < sent) {  // the rest of the confirms (in order: the last tag covers the ones before)
+        auto confirm = (*publisher)->nextConfirm();
+        if (confirm) confirmed = std::max(confirmed, confirm->tag);
+        else status = confirm.status();
+    }
+    for (auto deadline = Clock::now() + std::chrono::seconds(60); status && Clock::now() < deadline;) {
+        {
+            std::lock_guard lock(consumer.mutex);
+            if (consumer.received >= sent || !consumer.status) break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    consumer.stop = true;
+    receiving.join();
+    DEPOT_RETURN_IF_ERROR(status);
+    DEPOT_RETURN_IF_ERROR(consumer.status);
+    if (consumer.received < sent)
+        return Status::timedOut("end to end: " + std::to_string(consumer.received) + " of " + std::to_string(sent) +
+                                " messages delivered within 60 s");
+    DEPOT_RETURN_IF_ERROR((*publisher)->deleteQueue(queue));
+    Measurement m;
+    m.name = "rabbitmq " + std::string(toString(type));
+    m.records = counted;
+    m.bytes = counted * messageSize;
+    m.seconds = std::chrono::duration<double>(measure).count();
+    m.latency = consumer.latency;
     return m;
 }
 

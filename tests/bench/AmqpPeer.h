@@ -47,4 +47,12 @@ Result<Measurement> measureAmqpPublish(const AmqpTarget& target, const AmqpPubli
 Result<Measurement> measureAmqpConsumeAck(const AmqpTarget& target, const std::string& queue, AmqpQueueType type,
                                           size_t messageSize, uint64_t prefill, uint32_t prefetch);
 
+// Publish -> deliver latency at a fixed rate: a publisher connection sends `rate` persistent messages a second
+// (paced, confirms read between sends, a nack fails the run) to a fresh durable queue, a consumer connection on a
+// thread of its own (basic.qos `prefetch`, one basic.ack per delivery) receives them. Each body carries its send
+// time; counted: messages sent after the warm-up.
+Result<Measurement> measureAmqpEndToEnd(const AmqpTarget& target, const std::string& queue, AmqpQueueType type,
+                                        size_t messageSize, double rate, uint32_t prefetch,
+                                        std::chrono::duration<double> warmup, std::chrono::duration<double> measure);
+
 }  // namespace depot::bench

@@ -62,7 +62,8 @@ struct Options {
     std::vector<Mode> modes = {Mode::Sync, Mode::Async, Mode::Transient};
     uint64_t prefill = 100'000;
     uint32_t prefetch = 100;
-    std::vector<std::string> only;  // workloads: "publish", "fanout", "consume"
+    double rate = 10'000;           // end-to-end rows: messages a second
+    std::vector<std::string> only;  // workloads: "publish", "fanout", "e2e", "consume"
     bool quick = false;
 };
 
@@ -71,7 +72,8 @@ void printUsage(FILE* out) {
         out,
         "usage: depot-bench compare [--peer raw|rabbitmq]... [--rabbitmq URL] [--repetitions N] [--seconds S]\n"
         "                           [--warmup S] [--sizes B,B] [--windows N,N] [--prefill N] [--prefetch N]\n"
-        "                           [--modes sync,async,transient] [--only publish,fanout,consume]\n"
+        "                           [--modes sync,async,transient] [--only publish,fanout,e2e,consume]\n"
+        "                           [--rate N]\n"
         "                           [--depotd PATH]\n"
         "                           [--dir PARENT] [--quick]\n"
         "  --peer raw         the physical limits: N pre-zeroed writes + one fdatasync (N = the window, at most\n"
@@ -87,6 +89,7 @@ void printUsage(FILE* out) {
         "  --modes M,M        publish rows: sync (persistent, confirmed after fdatasync), async (persistent, confirmed\n"
         "                     before it; RabbitMQ has no such mode), transient (RabbitMQ: delivery mode 1)\n"
         "  --prefill N        messages queued before each consume run (default 100000), --prefetch N (100)\n"
+        "  --rate N           end-to-end rows: publish -> deliver latency at N messages a second (10000)\n"
         "  --dir PARENT       where the scratch directory (depotd's data, raw files, RabbitMQ's node) goes\n"
         "                     (default /var/tmp); removed at the end\n"
         "  --quick            a smoke run (0.2 s runs, 1 repetition, 1000 to consume): not a result\n");
@@ -142,6 +145,7 @@ bool parseOptions(int argc, char** argv, Options& options) {
         else if (arg == "--modes") ok = parseModes(value, options.modes);
         else if (arg == "--prefill") options.prefill = std::strtoull(value, nullptr, 10), prefillGiven = true;
         else if (arg == "--prefetch") options.prefetch = uint32_t(std::strtoul(value, nullptr, 10));
+        else if (arg == "--rate") options.rate = std::strtod(value, nullptr);
         else if (arg == "--only") options.only = splitList(value);
         else if (arg == "--depotd") options.depotd = value;
         else if (arg == "--dir") options.parentDir = value;
@@ -157,7 +161,7 @@ bool parseOptions(int argc, char** argv, Options& options) {
         if (!prefillGiven) options.prefill = 1000;
         options.warmup = std::min(options.warmup, 0.1);
     }
-    return options.repetitions > 0 && options.seconds > 0 && options.warmup >= 0 && options.prefill > 0 &&
+    return options.repetitions > 0 && options.rate > 0 && options.seconds > 0 && options.warmup >= 0 && options.prefill > 0 &&
            options.prefetch > 0;
 }
 
@@ -299,6 +303,26 @@ struct Run {
         return cell;
     }
 
+    // Publish -> deliver latency at a fixed rate, persistent messages, sync flush (RabbitMQ: confirms on).
+    Cell endToEndCell(size_t size) const {
+        char rate[32];
+        std::snprintf(rate, sizeof rate, "%.0f", options.rate);
+        Cell cell{"publish -> deliver latency at " + std::string(rate) + " msgs/s, persistent, sync flush, " +
+                      sizeText(size) + ", prefetch " + std::to_string(options.prefetch),
+                  {}, "e2e", Mode::Sync, size, 0};
+        WireSetup setup = depot;
+        setup.messageSize = size;
+        cell.systems.push_back({"depot", [setup, r = options.rate] { return measureEndToEnd(setup, r); }});
+        if (rabbit)
+            for (AmqpQueueType type : {AmqpQueueType::Quorum, AmqpQueueType::Classic})
+                cell.systems.push_back({"rabbitmq " + std::string(toString(type)),
+                                        [target = *rabbit, type, size, r = options.rate, p = options.prefetch,
+                                         w = warmup(), s = measure()] {
+                                            return measureAmqpEndToEnd(target, "depot-bench.e2e", type, size, r, p, w, s);
+                                        }});
+        return cell;
+    }
+
     WireSetup fanoutSetup() const {
         WireSetup setup = depot;
         setup.exchange = kDepotFanout;
@@ -335,6 +359,7 @@ struct Run {
                 for (Mode mode : options.modes)
                     for (int window : options.windows) out.push_back(publishCell(mode, size, window));
             if (wanted(options, "fanout")) out.push_back(fanoutCell(size));
+            if (wanted(options, "e2e")) out.push_back(endToEndCell(size));
             if (wanted(options, "consume")) out.push_back(consumeCell(size));
         }
         return out;

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdio>
+#include <cstring>
 #include <mutex>
 #include <thread>
 
@@ -285,6 +286,91 @@ Result<WireMeasurement> measurePublish(const WireSetup& setup, int window) {
             return purged.status();
     }
     return result;
+}
+
+namespace {
+
+// What the end-to-end consumer saw, shared with its handler thread.
+struct Arrivals {
+    std::mutex mutex;
+    std::condition_variable changed;
+    LatencyHistogram latency;
+    uint64_t received = 0;
+    int64_t countFromNs = INT64_MAX;  // send times from here on are counted
+};
+
+int64_t steadyNowNs() { return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count(); }
+
+}  // namespace
+
+Result<Measurement> measureEndToEnd(const WireSetup& setup, double rate) {
+    auto producerConnection = connectAs(setup, "depot-bench-e2e-producer", "producer");
+    if (!producerConnection)
+        return producerConnection.status();
+    auto consumerConnection = connectAs(setup, "depot-bench-e2e-consumer", "consumer");
+    if (!consumerConnection)
+        return consumerConnection.status();
+    Arrivals arrivals;
+    client::ConsumerOptions options;
+    options.queue = setup.queue;
+    options.prefetch = setup.prefetch;
+    options.name = "depot-bench-e2e";
+    auto consumer = client::Consumer::subscribe(
+        *consumerConnection, options, [&arrivals](const broker::Delivery& delivery, client::DeliveryContext&) {
+            int64_t sentNs = 0;
+            std::memcpy(&sentNs, delivery.body.data(), std::min(sizeof sentNs, delivery.body.size()));
+            const int64_t latency = steadyNowNs() - sentNs;
+            std::lock_guard lock(arrivals.mutex);
+            if (sentNs >= arrivals.countFromNs)
+                arrivals.latency.record(uint64_t(latency));
+            ++arrivals.received;
+            arrivals.changed.notify_all();
+        });
+    if (!consumer)
+        return consumer.status();
+
+    client::Producer producer(*producerConnection);
+    broker::PublishRequest request;
+    request.routingKey = setup.queue;
+    request.message.body = benchPayload(std::max<size_t>(setup.messageSize, sizeof(int64_t)));
+    request.message.persistent = setup.persistent;
+    std::atomic<uint64_t> failed{0};
+    const auto period = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(1.0 / rate));
+    const auto start = Clock::now();
+    const auto countFrom = start + std::chrono::duration_cast<Clock::duration>(setup.warmup);
+    const auto end = countFrom + std::chrono::duration_cast<Clock::duration>(setup.measure);
+    {
+        std::lock_guard lock(arrivals.mutex);
+        arrivals.countFromNs = std::chrono::duration_cast<std::chrono::nanoseconds>(countFrom.time_since_epoch()).count();
+    }
+    uint64_t sent = 0, counted = 0;
+    for (auto next = start; next < end; next += period) {  // behind schedule: sends at once, keeping the rate
+        std::this_thread::sleep_until(next);
+        const int64_t now = steadyNowNs();
+        std::memcpy(request.message.body.data(), &now, sizeof now);
+        producer.sendAsync(request, [&failed](const client::SendResult& result) {
+            if (!result.ok()) failed.fetch_add(1);
+        });
+        ++sent;
+        counted += next >= countFrom;
+    }
+    {
+        std::unique_lock lock(arrivals.mutex);
+        if (!arrivals.changed.wait_for(lock, std::chrono::seconds(60), [&] { return arrivals.received >= sent; }))
+            return Status::timedOut("end to end: " + std::to_string(arrivals.received) + " of " + std::to_string(sent) +
+                                    " messages delivered 60 s after the last was sent");
+    }
+    DEPOT_RETURN_IF_ERROR(producer.flush(std::chrono::seconds(60)));
+    DEPOT_RETURN_IF_ERROR((*consumer)->close());
+    if (failed.load())
+        return Status::ioError(std::to_string(failed.load()) + " publishes not confirmed");
+    Measurement m;
+    m.records = counted;
+    m.bytes = counted * setup.messageSize;
+    m.seconds = std::chrono::duration<double>(setup.measure).count();
+    std::lock_guard lock(arrivals.mutex);
+    m.latency = arrivals.latency;
+    return m;
 }
 
 Result<WireMeasurement> measureConsumeAck(const WireSetup& setup) {

@@ -55,6 +55,12 @@ Result<WireMeasurement> measurePublish(const WireSetup& setup, int window);
 // call → the broker reports the queue empty (nothing ready, nothing unacked). No latency.
 Result<WireMeasurement> measureConsumeAck(const WireSetup& setup);
 
+// Publish -> deliver latency at a fixed rate: one producer connection sends `rate` messages a second (paced,
+// confirms counted but not waited for), one Consumer (push, manual ack, setup.prefetch) on another receives them.
+// Each body carries its send time (steady clock, this process); latency: sendAsync() call -> the handler. Counted:
+// messages sent after the warm-up. Fails on any nack or a message not delivered within 60 s of the end.
+Result<Measurement> measureEndToEnd(const WireSetup& setup, double rate);
+
 // The floor under both: a bare ZeroMQ DEALER → ROUTER echo over TCP loopback between two threads of this process,
 // `window` messages in flight, each the shape of a PUBLISH (12-byte envelope, 64-byte header, `messageSize` body).
 // Latency: send → echo received. With `journalDir`: the group-commit floor; the echo side takes in everything
