@@ -396,13 +396,20 @@ std::vector<double> rates(const System& system) {
     return out;
 }
 
-std::string micros(const System& system, double percentile) {
+std::optional<double> pooledMicros(const System* system, double percentile) {
+    if (!system) return std::nullopt;
     LatencyHistogram pooled;
-    for (const Measurement& m : system.runs)
+    for (const Measurement& m : system->runs)
         if (m.latency) pooled.merge(*m.latency);
-    if (pooled.count() == 0) return "-";
+    if (pooled.count() == 0) return std::nullopt;
+    return double(pooled.percentile(percentile)) / 1000.0;
+}
+
+std::string micros(const System& system, double percentile) {
+    const auto us = pooledMicros(&system, percentile);
+    if (!us) return "-";
     char text[32];
-    std::snprintf(text, sizeof text, "%.0f", double(pooled.percentile(percentile)) / 1000.0);
+    std::snprintf(text, sizeof text, "%.0f", *us);
     return text;
 }
 
@@ -424,14 +431,6 @@ void printCell(const Cell& cell) {
     }
 }
 
-std::optional<double> pooledMicros(const System* system, double percentile) {
-    if (!system) return std::nullopt;
-    LatencyHistogram pooled;
-    for (const Measurement& m : system->runs)
-        if (m.latency) pooled.merge(*m.latency);
-    if (pooled.count() == 0) return std::nullopt;
-    return double(pooled.percentile(percentile)) / 1000.0;
-}
 
 std::optional<double> medianRate(const System* system) {
     if (!system || system->runs.empty()) return std::nullopt;
