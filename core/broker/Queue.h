@@ -8,33 +8,13 @@
 #include <unordered_map>
 #include <vector>
 
+#include "broker/DedupWindow.h"
 #include "broker/Entry.h"
 #include "broker/ReadyList.h"
 #include "depot/broker/Observability.h"
 #include "depot/broker/Policy.h"
 
 namespace depot::broker {
-
-// Producer message ids seen within a queue's dedup window, as 64-bit hashes (the broker confirms a hit only
-// after comparing the stored message's id, so a hash collision cannot drop a message).
-class DedupWindow {
-public:
-    std::optional<uint64_t> find(uint64_t hash) const;  // the sequence of the message stored with that id
-    void insert(uint64_t hash, uint64_t sequence, TimeMs at);
-    void erase(uint64_t hash, uint64_t sequence);
-    void expire(TimeMs before);
-    std::optional<uint64_t> minPersistentSequence() const;  // pins the log: the window must survive a restart
-    size_t size() const { return m_map.size(); }
-
-private:
-    struct Seen {
-        uint64_t hash;
-        uint64_t sequence;
-        TimeMs at;
-    };
-    std::deque<Seen> m_order;
-    std::unordered_map<uint64_t, uint64_t> m_map;
-};
 
 struct Queue {
     QueueInfo info;

@@ -1,0 +1,109 @@
+// DedupWindow: the open-addressing table answers exactly like a plain map through inserts, overwrites, erases
+// and expiry (including the probe runs that backward-shift deletion rearranges), and gives memory back.
+#include <QtTest>
+
+#include <random>
+#include <unordered_map>
+
+#include "broker/DedupWindow.h"
+
+using depot::broker::DedupWindow;
+
+class TestDedupWindow : public QObject {
+    Q_OBJECT
+
+private slots:
+    void testFindsWhatWasInsertedAndForgetsWhatExpired() {
+        DedupWindow window;
+        QVERIFY(!window.find(42));
+        window.insert(42, 1000, 10);
+        window.insert(43, 2000, 20);
+        QCOMPARE(*window.find(42), uint64_t(1000));
+        window.insert(42, 3000, 30);  // the same id again (a republish after a restart): the later one wins
+        QCOMPARE(*window.find(42), uint64_t(3000));
+        QCOMPARE(window.size(), size_t(2));
+        window.expire(25);  // the first insert of 42 is out of the window, but 42 now maps to the newer one
+        QCOMPARE(*window.find(42), uint64_t(3000));
+        QVERIFY(!window.find(43));
+        window.erase(42, 1000);  // names an older sequence: nothing happens
+        QCOMPARE(*window.find(42), uint64_t(3000));
+        window.erase(42, 3000);
+        QVERIFY(!window.find(42));
+        QCOMPARE(window.size(), size_t(0));
+    }
+
+    void testHashZeroIsAKeyLikeAnyOther() {
+        DedupWindow window;
+        window.insert(0, 7, 1);
+        QCOMPARE(*window.find(0), uint64_t(7));
+        window.erase(0, 7);
+        QVERIFY(!window.find(0));
+    }
+
+    // Random operations on few distinct hashes (long probe runs, many deletions inside them) against a map.
+    void testAgreesWithAMapUnderRandomOperations() {
+        std::mt19937_64 random(20261205);
+        DedupWindow window;
+        std::unordered_map<uint64_t, uint64_t> model;
+        std::vector<std::tuple<uint64_t, uint64_t, int64_t>> order;  // what expire() walks, as the window keeps it
+        int64_t now = 0;
+        size_t expiredUpTo = 0;
+        for (int step = 0; step < 200'000; ++step) {
+            uint64_t hash = 2 + random() % 5000;  // not 0 or 1: those two share a slot by design
+            if (hash % 7 == 0) hash <<= 40;  // hashes that share their low bits
+            switch (random() % 10) {
+            case 0: {
+                auto it = model.find(hash);
+                if (it != model.end() && random() % 2) {
+                    window.erase(hash, it->second);
+                    model.erase(it);
+                } else {
+                    window.erase(hash, 12345);  // a sequence it does not map to
+                }
+                break;
+            }
+            case 1: {
+                now += 3;
+                int64_t before = now - 400;
+                window.expire(before);
+                for (; expiredUpTo < order.size() && std::get<2>(order[expiredUpTo]) < before; ++expiredUpTo) {
+                    auto [h, s, at] = order[expiredUpTo];
+                    auto it = model.find(h);
+                    if (it != model.end() && it->second == s) model.erase(it);
+                }
+                break;
+            }
+            default: {
+                uint64_t sequence = uint64_t(step) * 10;
+                window.insert(hash, sequence, now);
+                model[hash] = sequence;
+                order.emplace_back(hash, sequence, now);
+            }
+            }
+            if (step % 97 == 0) {
+                QCOMPARE(window.size(), model.size());
+                for (uint64_t probe = 2; probe < 5002; probe += 13) {
+                    for (uint64_t h : {probe, probe << 40}) {
+                        auto expected = model.find(h);
+                        auto found = window.find(h);
+                        QCOMPARE(found.has_value(), expected != model.end());
+                        if (found) QCOMPARE(*found, expected->second);
+                    }
+                }
+            }
+        }
+    }
+
+    void testKeepsAPersistentSequenceAndSkipsTransientOnes() {
+        DedupWindow window;
+        QVERIFY(!window.minPersistentSequence());
+        window.insert(1, (uint64_t(1) << 63) | 5, 1);  // a transient message's sequence
+        QVERIFY(!window.minPersistentSequence());
+        window.insert(2, 900, 2);
+        window.insert(3, 400, 3);
+        QCOMPARE(*window.minPersistentSequence(), uint64_t(400));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestDedupWindow)
+#include "TestDedupWindow.moc"
