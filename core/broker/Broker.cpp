@@ -277,15 +277,30 @@ BrokerStats Broker::stats() {
     return stats ? *stats : BrokerStats{};
 }
 
+namespace {
+
+// The trace events of requests already answered are queued in the catalog writer; events of the broker thread's
+// current round (an ADMIN call that deleted a message, say) are handed over here first. Then waits until
+// everything queued is committed, so a query sees it.
+Status flushHistory(BrokerLoop& loop, BrokerCore& core) {
+    DEPOT_RETURN_IF_ERROR(loop.call([&core] {
+        core.handOverTrace();
+        return Status::ok();
+    }));
+    return core.catalog().flush();
+}
+
+}  // namespace
+
 Result<std::vector<TraceEvent>> Broker::trace(const TraceQuery& query) {
     if (!m_impl) return Status::closed("the broker is closed");
-    DEPOT_RETURN_IF_ERROR(m_impl->core->catalog().flush());
+    DEPOT_RETURN_IF_ERROR(flushHistory(*m_impl->loop, *m_impl->core));
     return m_impl->core->catalog().queryTrace(query);
 }
 
 Result<std::vector<AuditEntry>> Broker::audit(const AuditQuery& query) {
     if (!m_impl) return Status::closed("the broker is closed");
-    DEPOT_RETURN_IF_ERROR(m_impl->core->catalog().flush());
+    DEPOT_RETURN_IF_ERROR(flushHistory(*m_impl->loop, *m_impl->core));
     return m_impl->core->catalog().queryAudit(query);
 }
 

@@ -114,10 +114,11 @@ void BrokerCore::settle() {
         m_dirty.clear();
         for (uint32_t id : dirty)
             if (Queue* queue = queueById(id)) dispatch(*queue);
+        handOverTrace();
         std::vector<std::function<void()>> outbox = std::move(m_outbox);
         m_outbox.clear();
         for (auto& effect : outbox) effect();
-        if (m_stager.empty() && m_dirty.empty() && m_outbox.empty()) return;
+        if (m_stager.empty() && m_dirty.empty() && m_outbox.empty()) return handOverTrace();
     }
 }
 

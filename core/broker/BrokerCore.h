@@ -99,6 +99,10 @@ public:
     void onDurable(uint64_t durableOffset, const Status& status);  // from the log's flusher, via the loop
     void runTimers(bool force);  // due retries, delays, ack timeouts, expiry, check-backs, metrics, reclamation
     TimeMs nextTimerDue() const;  // when runTimers() next has work (at most a second away)
+    // Hands the round's trace events to the catalog writer in one call (one lock, one wake-up) rather than one
+    // call per event: settle() does it before the outbox answers anyone, so an answered request's events are
+    // queued by then.
+    void handOverTrace();
     // Appends what is staged, dispatches to consumers, runs the outbox; repeats until quiet.
     void settle();
     void shutdown();             // nacks what waits for a sync that will not come
@@ -304,6 +308,7 @@ private:
 
     std::vector<uint32_t> m_dirty;
     std::vector<std::function<void()>> m_outbox;
+    std::vector<TraceEvent> m_traceBatch;  // this round's trace events, not yet handed to the catalog writer
 
     Counters m_retiredCounters;  // of deleted queues, so totals never go backwards
     LatencyHistogram m_confirmLatency;

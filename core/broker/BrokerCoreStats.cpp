@@ -23,8 +23,14 @@ uint64_t micros(uint64_t ns) { return ns / 1000; }
 void BrokerCore::traceEvent(TraceKind kind, const Queue* queue, uint64_t sequence, const std::string& messageId,
                             const std::string& key, std::string detail) {
     if (!m_options.trace) return;
-    m_catalog->appendTrace(
+    m_traceBatch.push_back(
         TraceEvent{now(), kind, queue ? queue->info.name : "", sequence, messageId, key, std::move(detail)});
+}
+
+void BrokerCore::handOverTrace() {
+    if (m_traceBatch.empty()) return;
+    m_catalog->appendTrace(std::move(m_traceBatch));
+    m_traceBatch.clear();
 }
 
 void BrokerCore::count(Queue& queue, uint64_t Counters::* field, uint64_t n) { queue.counters.*field += n; }

@@ -1,6 +1,7 @@
 #include "catalog/CatalogWriter.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstddef>
 #include <iterator>
 #include <limits>
@@ -103,7 +104,10 @@ void CatalogWriter::prune(broker::TimeMs now) {
 Status CatalogWriter::flush() {
     std::unique_lock lock(m_mutex);
     uint64_t target = m_queuedGeneration;
+    ++m_flushWaiters;
+    m_wake.notify_one();
     m_committed.wait(lock, [&] { return m_writtenGeneration >= target || !m_thread.joinable(); });
+    --m_flushWaiters;
     if (m_writtenGeneration < target)
         return Status::closed("catalog writer is not running");
     return m_firstError;
@@ -112,10 +116,14 @@ Status CatalogWriter::flush() {
 void CatalogWriter::run() {
     std::unique_ptr<Statements> statements;
     std::unique_lock lock(m_mutex);
+    auto lastCommit = std::chrono::steady_clock::now() - kMinCommitInterval;
     for (;;) {
         m_wake.wait(lock, [&] { return m_stopping || !m_pending.empty(); });
         if (m_pending.empty())
             break;  // stopping, and everything queued has been written
+        // Gathers a busy broker's events into fewer, larger transactions; someone waiting in flush() is not kept.
+        m_wake.wait_until(lock, lastCommit + kMinCommitInterval, [&] { return m_stopping || m_flushWaiters > 0; });
+        lastCommit = std::chrono::steady_clock::now();
         Batch batch = std::exchange(m_pending, Batch{});
         uint64_t generation = m_queuedGeneration;
         lock.unlock();
@@ -141,12 +149,28 @@ Status CatalogWriter::write(const Batch& batch, std::unique_ptr<Statements>& sta
             return prepared.status();
         statements = std::move(*prepared);
     }
+    // Trace events and metrics samples are history, not promises: their commit does not fsync the WAL (a power
+    // cut may lose the last ones; a crashed process loses none, the WAL is written). A batch holding an audit entry
+    // is synced like a definition. The connection is shared with definition writes: FULL again before unlocking.
+    const bool history = batch.audit.empty();
+    if (history)
+        DEPOT_RETURN_IF_ERROR(m_db.exec("PRAGMA synchronous=NORMAL", "relax syncing for a history batch"));
+    Status written = writeTransaction(batch, *statements);
+    if (history) {
+        Status restored = m_db.exec("PRAGMA synchronous=FULL", "restore synchronous=FULL after a history batch");
+        if (written && !restored)
+            return restored;
+    }
+    return written;
+}
+
+Status CatalogWriter::writeTransaction(const Batch& batch, Statements& statements) {
     Result<SqliteTransaction> transaction = SqliteTransaction::begin(m_db, "write catalog history batch");
     if (!transaction)
         return transaction.status();
-    DEPOT_RETURN_IF_ERROR(insertAll(batch, *statements));
+    DEPOT_RETURN_IF_ERROR(insertAll(batch, statements));
     if (batch.pruneAt)
-        DEPOT_RETURN_IF_ERROR(pruneOlder(*batch.pruneAt, *statements));
+        DEPOT_RETURN_IF_ERROR(pruneOlder(*batch.pruneAt, statements));
     return transaction->commit();
 }
 
