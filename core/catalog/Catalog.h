@@ -33,7 +33,7 @@ public:
     Catalog(const Catalog&) = delete;
     Catalog& operator=(const Catalog&) = delete;
 
-    static constexpr int kSchemaVersion = 3;
+    static constexpr int kSchemaVersion = 4;
 
     // Definitions. Queue ids come from the catalog and are never reused.
     Result<std::vector<broker::QueueInfo>> loadQueues();

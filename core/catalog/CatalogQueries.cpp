@@ -91,16 +91,18 @@ Result<SqliteDb*> Catalog::Impl::reader() {
 // through the message_id index: the (queue, sequence) index finds the linked ones directly.
 Result<std::vector<TraceEvent>> Catalog::queryTrace(const broker::TraceQuery& query) {
     std::string match;
+    // Each condition repeats its partial index's own (`<> ''`), or SQLite would not use the index.
+    const std::string byId = "(message_id = ?1 AND message_id <> '')", byKey = "(key = ?2 AND key <> '')";
     if (!query.messageId.empty() && !query.key.empty())
-        match = "(message_id = ?1 OR key = ?2)";
+        match = "(" + byId + " OR " + byKey + ")";
     else if (!query.messageId.empty())
-        match = "message_id = ?1";
+        match = byId;
     else if (!query.key.empty())
-        match = "key = ?2";
+        match = byKey;
     std::string where;
     if (!match.empty()) {
         std::string linking = "SELECT queue, sequence FROM trace WHERE " + match + " AND queue <> ''";
-        where = "WHERE " + match + " OR (+message_id = '' AND (queue, sequence) IN (" + linking + "))";
+        where = "WHERE " + match + " OR (+message_id = '' AND queue <> '' AND (queue, sequence) IN (" + linking + "))";
     }
     std::string sql = "SELECT at, kind, queue, sequence, message_id, key, detail FROM (SELECT * FROM trace " + where +
                       " ORDER BY at DESC, id DESC LIMIT ?3) ORDER BY at, id";
