@@ -19,6 +19,7 @@
 
 #include "broker/AtRiskLedger.h"
 #include "broker/BrokerRecords.h"
+#include "broker/FlatHashMap64.h"
 #include "broker/LogStager.h"
 #include "broker/Queue.h"
 #include "catalog/Catalog.h"
@@ -301,7 +302,7 @@ private:
     std::unordered_map<std::string, TransactionChecker> m_checkers;
 
     std::deque<PendingConfirm> m_waitingForSync;
-    std::unordered_map<uint64_t, uint32_t> m_stagedIds;  // id hash → publishes staged for the log, not yet applied
+    FlatHashMap64 m_stagedIds;  // id hash → publishes staged for the log, not yet applied
     AtRiskLedger m_unflushed;  // messages confirmed before their fdatasync, until the durable end passes them
     uint64_t m_durableOffset = 0;
     Status m_logFailure;

@@ -109,7 +109,7 @@ std::vector<Queue*> BrokerCore::dropDuplicates(Route& route, const Message& mess
     std::vector<Queue*> keep;
     uint64_t hash = idHash(message.id);
     // A publish with this id still staged is in no window yet: append it now so it is (a rare, early append).
-    if (m_stagedIds.count(hash)) m_stager.flush();
+    if (m_stagedIds.find(hash)) m_stager.flush();
     for (Queue* queue : route.queues) {
         auto sequence = queue->info.policy.dedupWindow.count() > 0 ? queue->dedup.find(hash) : std::nullopt;
         bool duplicate = false;

@@ -148,9 +148,10 @@ void BrokerCore::storeMessage(std::vector<Queue*> targets, std::shared_ptr<Messa
 }
 
 void BrokerCore::unstageId(const std::string& messageId) {
-    auto it = m_stagedIds.find(std::hash<std::string>{}(messageId));
-    if (it != m_stagedIds.end() && --it->second == 0)
-        m_stagedIds.erase(it);
+    const uint64_t hash = std::hash<std::string>{}(messageId);
+    uint64_t* staged = m_stagedIds.find(hash);
+    if (staged && --*staged == 0)
+        m_stagedIds.erase(hash);
 }
 
 void BrokerCore::withdrawUnconfirmed(Queue& queue, uint64_t sequence, const std::string& messageId) {

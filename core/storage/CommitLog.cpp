@@ -147,8 +147,11 @@ Status validateBatch(std::span<const RecordView> records, uint32_t maxPayload, u
     return Status::ok();
 }
 
-std::string encodeBatch(std::span<const RecordView> records, uint64_t bytes) {
-    std::string buffer(bytes, '\0');
+void encodeBatch(std::span<const RecordView> records, uint64_t bytes, std::string& buffer) {
+    constexpr size_t kKeptCapacity = 1u << 20;  // beyond this, a buffer four times too big is given back
+    if (buffer.capacity() > kKeptCapacity && bytes * 4 < buffer.capacity())
+        std::string().swap(buffer);
+    buffer.resize(bytes);
     char* out = buffer.data();
     for (size_t i = 0; i < records.size(); ++i) {
         uint8_t typeByte = records[i].type | (i + 1 < records.size() ? format::kContinuesBit : 0);
@@ -156,7 +159,6 @@ std::string encodeBatch(std::span<const RecordView> records, uint64_t bytes) {
         std::copy(records[i].payload.begin(), records[i].payload.end(), out + kFrameHeaderSize);
         out += kFrameHeaderSize + records[i].payload.size();
     }
-    return buffer;
 }
 
 }  // namespace
@@ -166,9 +168,10 @@ Result<CommitLog::Appended> CommitLog::append(std::span<const RecordView> record
     uint64_t bytes = 0;
     DEPOT_RETURN_IF_ERROR(
         validateBatch(records, d.options.maxPayload, d.options.segmentSize - kSegmentHeaderSize, bytes));
-    std::string buffer = encodeBatch(records, bytes);
 
     std::lock_guard appendLock(d.appendMutex);
+    std::string& buffer = d.appendBuffer;
+    encodeBatch(records, bytes, buffer);
     {
         std::lock_guard lock(d.mutex);
         if (!d.failure.isOk())

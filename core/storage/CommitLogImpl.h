@@ -25,6 +25,9 @@ struct CommitLog::Impl {
     RecoveryReport recovery;
 
     std::mutex appendMutex;
+    // append()'s framing buffer, under appendMutex. Kept between appends: a fresh buffer of a few hundred KiB per
+    // append cost a large malloc and free each round, and the free made malloc consolidate its free lists.
+    std::string appendBuffer;
     std::mutex checkpointMutex;  // serializes checkpoint writes with truncateAfter; taken before mutex
 
     mutable std::mutex mutex;
