@@ -37,9 +37,10 @@ void BrokerCore::storeMessage(std::vector<Queue*> targets, std::shared_ptr<Messa
         ++queue->pending;
     }
     record->queues = durable;
-    auto apply = [this, durable, memory, record, started, sync, replicated, replicaWait, handler = std::move(handler),
-                  dupQueues = std::move(dupQueues)](const Status& status, std::span<const uint64_t> offsets,
-                                                    uint64_t end) mutable {
+    const bool toDisk = !durable.empty();
+    auto apply = [this, durable = std::move(durable), memory = std::move(memory), record, started, sync, replicated,
+                  replicaWait, handler = std::move(handler), dupQueues = std::move(dupQueues)](
+                     const Status& status, std::span<const uint64_t> offsets, uint64_t end) mutable {
         std::vector<std::string> stored;
         if (!durable.empty() && remembersId(*record))
             unstageId(record->messageId);
@@ -86,11 +87,14 @@ void BrokerCore::storeMessage(std::vector<Queue*> targets, std::shared_ptr<Messa
             stored.push_back(queue->info.name);
             traceEvent(TraceKind::Published, queue, transient, record->messageId, record->key, "in memory only");
         }
-        auto confirm = [this, record, stored, firstSequence, sequence, started, dupQueues, waitedForSync = sync,
-                        handler = std::move(handler), ids = durable, end, replicated,
+        const bool anyDurable = !durable.empty();
+        // Captures by move: apply runs once, and each copy of a vector or string was an allocation per publish.
+        auto confirm = [this, record, stored = std::move(stored), firstSequence, sequence, started,
+                        dupQueues = std::move(dupQueues), waitedForSync = sync, handler = std::move(handler),
+                        ids = std::move(durable), end, replicated,
                         waitedForReplica = replicaWait.has_value()](const Status& synced,
                                                                                      bool onReplica) mutable {
-            PublishResult result{PublishOutcome::Confirmed, NackReason::None, "", record->messageId, stored};
+            PublishResult result{PublishOutcome::Confirmed, NackReason::None, "", record->messageId, {}};
             if (!synced) {
                 const bool storage = synced.code() != StatusCode::TimedOut && synced.code() != StatusCode::Unavailable;
                 result = {PublishOutcome::Nacked, reasonFor(synced),
@@ -106,7 +110,6 @@ void BrokerCore::storeMessage(std::vector<Queue*> targets, std::shared_ptr<Messa
             }
             if (synced && replicated && end > replicatedOffset())
                 m_unreplicated.add(end, now());
-            result.queues.insert(result.queues.end(), dupQueues.begin(), dupQueues.end());
             for (const std::string& name : stored)
                 if (Queue* queue = findQueue(name))
                     count(*queue, synced ? &Counters::confirmed : &Counters::nacked);
@@ -121,25 +124,30 @@ void BrokerCore::storeMessage(std::vector<Queue*> targets, std::shared_ptr<Messa
                            onReplica ? "a replica has it on disk" : "no replica acknowledged it in time");
             traceEvent(synced ? TraceKind::Confirmed : TraceKind::Nacked, first, firstSequence, record->messageId,
                        record->key, synced ? "" : result.error);
+            if (synced)
+                result.queues = std::move(stored);
+            result.queues.insert(result.queues.end(), dupQueues.begin(), dupQueues.end());
             m_outbox.push_back([handler = std::move(handler), result = std::move(result)] {
                 if (handler)
                     handler(result);
             });
         };
         if (replicaWait)
-            return whenDurable(end, [this, end, policy = *replicaWait, confirm](const Status& synced) mutable {
+            return whenDurable(end, [this, end, policy = *replicaWait,
+                                     confirm = std::move(confirm)](const Status& synced) mutable {
                 if (!synced)
                     return confirm(synced, true);
                 whenReplicated(end, policy, std::move(confirm));
             });
         if (sync)
-            return whenDurable(end, [confirm](const Status& synced) mutable { confirm(synced, true); });
-        if (!durable.empty() && end > m_durableOffset) {
+            return whenDurable(end, [confirm = std::move(confirm)](const Status& synced) mutable {
+                confirm(synced, true);
+            });
+        if (anyDurable && end > m_durableOffset)
             m_unflushed.add(end, now());
-        }
         confirm(Status::ok(), true);
     };
-    if (durable.empty())
+    if (!toDisk)
         return apply(Status::ok(), {}, 0);
     if (remembersId(*record))
         ++m_stagedIds[std::hash<std::string>{}(record->messageId)];
