@@ -15,6 +15,7 @@
 #include "BenchArgs.h"
 #include "BenchEnvironment.h"
 #include "DepotdProcess.h"
+#include "ResourceMeasurement.h"
 #include "WireMeasurements.h"
 
 #ifndef DEPOT_BENCH_DEPOTD
@@ -63,7 +64,8 @@ struct Options {
     uint64_t prefill = 100'000;
     uint32_t prefetch = 100;
     double rate = 10'000;           // end-to-end rows: messages a second
-    std::vector<std::string> only;  // workloads: "publish", "fanout", "e2e", "consume"
+    uint64_t queued = 1'000'000;    // the backlog workload: 1 KiB messages queued (about 1 GiB of log)
+    std::vector<std::string> only;  // workloads: "publish", "fanout", "e2e", "consume", "backlog"
     bool quick = false;
 };
 
@@ -72,8 +74,8 @@ void printUsage(FILE* out) {
         out,
         "usage: depot-bench compare [--peer raw|rabbitmq]... [--rabbitmq URL] [--repetitions N] [--seconds S]\n"
         "                           [--warmup S] [--sizes B,B] [--windows N,N] [--prefill N] [--prefetch N]\n"
-        "                           [--modes sync,async,transient] [--only publish,fanout,e2e,consume]\n"
-        "                           [--rate N]\n"
+        "                           [--modes sync,async,transient] [--only publish,fanout,e2e,consume,backlog]\n"
+        "                           [--rate N] [--queued N]\n"
         "                           [--depotd PATH]\n"
         "                           [--dir PARENT] [--quick]\n"
         "  --peer raw         the physical limits: N pre-zeroed writes + one fdatasync (N = the window, at most\n"
@@ -90,9 +92,11 @@ void printUsage(FILE* out) {
         "                     before it; RabbitMQ has no such mode), transient (RabbitMQ: delivery mode 1)\n"
         "  --prefill N        messages queued before each consume run (default 100000), --prefetch N (100)\n"
         "  --rate N           end-to-end rows: publish -> deliver latency at N messages a second (10000)\n"
+        "  --queued N         backlog: N messages of 1 KiB queued in a fresh depotd (default 1000000, about\n"
+        "                     1 GiB of log): its RSS per queued message, then SIGKILL and the restart's time\n"
         "  --dir PARENT       where the scratch directory (depotd's data, raw files, RabbitMQ's node) goes\n"
         "                     (default /var/tmp); removed at the end\n"
-        "  --quick            a smoke run (0.2 s runs, 1 repetition, 1000 to consume): not a result\n");
+        "  --quick            a smoke run (0.2 s runs, 1 repetition, 1000 to consume, 20000 queued): not a result\n");
 }
 
 template <typename T>
@@ -118,7 +122,7 @@ bool parseModes(const std::string& text, std::vector<Mode>& out) {
 }
 
 bool parseOptions(int argc, char** argv, Options& options) {
-    bool repetitionsGiven = false, secondsGiven = false, prefillGiven = false;
+    bool repetitionsGiven = false, secondsGiven = false, prefillGiven = false, queuedGiven = false;
     for (int i = 1; i < argc; ++i) {
         const std::string arg = argv[i];
         const bool hasValue = i + 1 < argc;
@@ -146,6 +150,7 @@ bool parseOptions(int argc, char** argv, Options& options) {
         else if (arg == "--prefill") options.prefill = std::strtoull(value, nullptr, 10), prefillGiven = true;
         else if (arg == "--prefetch") options.prefetch = uint32_t(std::strtoul(value, nullptr, 10));
         else if (arg == "--rate") options.rate = std::strtod(value, nullptr);
+        else if (arg == "--queued") options.queued = std::strtoull(value, nullptr, 10), queuedGiven = true;
         else if (arg == "--only") options.only = splitList(value);
         else if (arg == "--depotd") options.depotd = value;
         else if (arg == "--dir") options.parentDir = value;
@@ -159,10 +164,11 @@ bool parseOptions(int argc, char** argv, Options& options) {
         if (!repetitionsGiven) options.repetitions = 1;
         if (!secondsGiven) options.seconds = 0.2;
         if (!prefillGiven) options.prefill = 1000;
+        if (!queuedGiven) options.queued = 20'000;
         options.warmup = std::min(options.warmup, 0.1);
     }
     return options.repetitions > 0 && options.rate > 0 && options.seconds > 0 && options.warmup >= 0 && options.prefill > 0 &&
-           options.prefetch > 0;
+           options.prefetch > 0 && options.queued > 0;
 }
 
 bool wanted(const Options& options, const std::string& workload) {
@@ -478,6 +484,24 @@ void printTargets(const std::vector<Cell>& cells) {
     if (!shown) std::printf("  none measured (they need --peer raw and --peer rabbitmq)\n");
 }
 
+// Depot only for now: RabbitMQ's memory and restart with the same backlog are not measured yet.
+void printBacklog(const ResourceMeasurement& m) {
+    std::printf("\nbacklog: %llu persistent messages of %s queued in a fresh depotd (1000 in flight, async flush), "
+                "then SIGKILL and a restart on the same data (one run)\n",
+                static_cast<unsigned long long>(m.messages), sizeText(m.messageSize).c_str());
+    std::printf("  RSS per queued message   %8.1f B   VmRSS %.1f MB empty -> %.1f MB with the backlog; payloads stay "
+                "in the log\n",
+                m.rssPerMessage(), double(m.rssBefore) / 1e6, double(m.rssAfter) / 1e6);
+    std::printf("  recovery after SIGKILL   %8.2f s   %.0f MB/s over %.2f GB of log, until it listens again; all %llu "
+                "messages back\n",
+                m.recoverySeconds, m.recoveryMBps(), double(m.logBytes) / 1e9,
+                static_cast<unsigned long long>(m.depthAfterRecovery));
+    const auto verdict = [](bool met) { return met ? "met" : "NOT met"; };
+    std::printf("  targets (issue 8): RAM per queued message beyond the payload %.1f B, want <= 100: %s; recovery "
+                "%.0f MB/s, want >= 500: %s\n",
+                m.rssPerMessage(), verdict(m.rssPerMessage() <= 100), m.recoveryMBps(), verdict(m.recoveryMBps() >= 500));
+}
+
 void printHeader(const Options& options, const std::string& scratch, const DepotdProcess& depotd,
                  const std::optional<AmqpTarget>& rabbit, bool rabbitStarted) {
     const FileSystemInfo fs = BenchEnvironment::fileSystemOf(scratch);
@@ -533,6 +557,12 @@ int runCompareBench(int argc, char** argv) {
         if (status) cells = run.cells();
         if (status) status = measureAll(options, cells);
     }
+    std::optional<ResourceMeasurement> backlog;
+    if (status && wanted(options, "backlog")) {
+        auto measured = measureDepotResources(options.depotd, scratch + "/backlog", options.queued, 1024);
+        if (measured) backlog = *measured;
+        else status = Status(measured.status().code(), "backlog: " + measured.status().message());
+    }
     if (status) printHeader(options, scratch, **depotd, rabbit, rabbitNode.started());
     rabbitNode.stop();
     if (depotd) (void)(*depotd)->stop(kDepotdTimeout);
@@ -547,6 +577,7 @@ int runCompareBench(int argc, char** argv) {
                 "median). p50/p99: every run's latencies pooled (publish: send -> confirm; raw writes: one loop of "
                 "writes + fdatasync). depot/this: Depot's median / this system's median.\n");
     printTargets(cells);
+    if (backlog) printBacklog(*backlog);
     std::printf("depot-bench compare: done\n");
     return 0;
 }

@@ -204,20 +204,36 @@ Result<double> consumeAll(const WireSetup& setup, std::shared_ptr<Connection> co
     return std::chrono::duration<double>(end - start).count();
 }
 
-Status prefill(const WireSetup& setup, double& seconds) {
+Status prefill(const WireSetup& setup, double& seconds) { return fillQueue(setup, setup.prefill, seconds); }
+
+}  // namespace
+
+Status fillQueue(const WireSetup& setup, uint64_t count, double& seconds) {
     auto connection = connectAs(setup, "depot-bench-prefill", "producer");
     if (!connection)
         return connection.status();
     PublishDriver driver(*connection, setup.queue, setup.messageSize, kPrefillWindow);
     const auto start = Clock::now();
-    driver.run(std::chrono::hours(1), false, setup.prefill);
+    driver.run(std::chrono::hours(1), false, count);
     if (!driver.drain(std::chrono::seconds(120)))
-        return Status::timedOut("prefill: publishes still unanswered after 120 s");
+        return Status::timedOut("fill: publishes still unanswered after 120 s");
     seconds = std::chrono::duration<double>(Clock::now() - start).count();
     return driver.outcome();
 }
 
-}  // namespace
+Result<Backlog> readBacklog(const WireSetup& setup) {
+    auto connection = connectAs(setup, "depot-bench-admin", "admin");
+    if (!connection)
+        return connection.status();
+    client::Admin admin(*connection);
+    auto shown = admin.showQueue(setup.queue);
+    if (!shown)
+        return shown.status();
+    auto stats = admin.stats(false);
+    if (!stats)
+        return stats.status();
+    return Backlog{shown->stats.ready + shown->stats.unacked + shown->stats.delayed, stats->logWrittenOffset};
+}
 
 Status declareWireQueue(const WireSetup& setup) {
     auto connection = connectAs(setup, "depot-bench-admin", "admin");

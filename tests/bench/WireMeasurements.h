@@ -43,6 +43,14 @@ Status declareWireQueue(const WireSetup& setup);
 // Declares a fanout exchange named setup.exchange bound to setup.fanoutQueues, each declared as above.
 Status declareWireFanout(const WireSetup& setup);
 
+// Publishes `count` confirmed messages of setup.messageSize to setup.queue, 1000 in flight; `seconds`: how long.
+Status fillQueue(const WireSetup& setup, uint64_t count, double& seconds);
+struct Backlog {
+    uint64_t depth = 0;     // ready + unacked + delayed messages of setup.queue (ADMIN queue.show)
+    uint64_t logBytes = 0;  // the commit log's written offset: record bytes since the log began (ADMIN stats)
+};
+Result<Backlog> readBacklog(const WireSetup& setup);
+
 // Confirmed publishes of 1 KiB persistent messages to setup.queue on a connection of its own: one driver thread
 // keeps `window` Producer::sendAsync calls unanswered for setup.warmup (not counted), then setup.measure; it then
 // stops sending and waits for the outstanding answers. Counted: the messages sent during the measured time.

@@ -1,0 +1,78 @@
+#include "ResourceMeasurement.h"
+
+#include <signal.h>
+
+#include <chrono>
+#include <fstream>
+#include <thread>
+
+#include "DepotdProcess.h"
+#include "WireMeasurements.h"
+
+namespace depot::bench {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr auto kStartTimeout = std::chrono::minutes(10);  // a restart replays the whole log
+
+int64_t residentBytes(pid_t pid) {
+    std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+    std::string line;
+    while (std::getline(status, line))
+        if (line.rfind("VmRSS:", 0) == 0) return std::strtoll(line.c_str() + 6, nullptr, 10) * 1024;
+    return -1;
+}
+
+// VmRSS once it has stopped moving (the broker settles and frees its round buffers after the last confirm).
+int64_t settledResidentBytes(pid_t pid) {
+    int64_t last = residentBytes(pid);
+    for (int i = 0; i < 20; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        const int64_t now = residentBytes(pid);
+        if (now == last) break;
+        last = now;
+    }
+    return last;
+}
+
+}  // namespace
+
+Result<ResourceMeasurement> measureDepotResources(const std::string& depotd, const std::string& dataDir,
+                                                  uint64_t messages, size_t messageSize) {
+    ResourceMeasurement m;
+    m.messages = messages;
+    m.messageSize = messageSize;
+    auto first = DepotdProcess::start(depotd, dataDir, std::chrono::seconds(30));
+    if (!first) return first.status();
+    WireSetup setup;
+    setup.endpoint = (*first)->endpoint();
+    setup.queue = "bench.resources";
+    setup.messageSize = messageSize;
+    setup.asyncFlush = true;  // the fill's speed is not measured; the backlog is the same
+    DEPOT_RETURN_IF_ERROR(declareWireQueue(setup));
+    m.rssBefore = settledResidentBytes((*first)->pid());
+    DEPOT_RETURN_IF_ERROR(fillQueue(setup, messages, m.fillSeconds));
+    m.rssAfter = settledResidentBytes((*first)->pid());
+    auto filled = readBacklog(setup);
+    if (!filled) return filled.status();
+    m.logBytes = filled->logBytes;
+
+    ::kill((*first)->pid(), SIGKILL);
+    (void)(*first)->stop(std::chrono::seconds(30));  // reaps it; "killed by signal" is what we asked for
+    const auto killed = Clock::now();
+    auto second = DepotdProcess::start(depotd, dataDir, kStartTimeout);
+    if (!second) return second.status();
+    m.recoverySeconds = std::chrono::duration<double>(Clock::now() - killed).count();
+    setup.endpoint = (*second)->endpoint();
+    auto recovered = readBacklog(setup);
+    if (!recovered) return recovered.status();
+    m.depthAfterRecovery = recovered->depth;
+    if (m.depthAfterRecovery != messages)
+        return Status::corruption("after the restart the queue holds " + std::to_string(m.depthAfterRecovery) +
+                                  " messages, not " + std::to_string(messages));
+    DEPOT_RETURN_IF_ERROR((*second)->stop(std::chrono::seconds(60)).status());
+    return m;
+}
+
+}  // namespace depot::bench
