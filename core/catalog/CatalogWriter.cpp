@@ -150,7 +150,7 @@ Status CatalogWriter::write(const Batch& batch, std::unique_ptr<Statements>& sta
         statements = std::move(*prepared);
     }
     // Trace events and metrics samples are history, not promises: their commit does not fsync the WAL (a power
-    // cut may lose the last ones; a crashed process loses none, the WAL is written). A batch holding an audit entry
+    // cut may lose the last ones; a crashed process only those not yet written). A batch holding an audit entry
     // is synced like a definition. The connection is shared with definition writes: FULL again before unlocking.
     const bool history = batch.audit.empty();
     if (history)
