@@ -50,6 +50,7 @@ const char* describe(Mode mode) {
 
 struct Options {
     std::string depotd = DEPOT_BENCH_DEPOTD;
+    std::vector<std::string> depotdArgs;  // passed to every depotd the run starts (e.g. --no-trace)
     std::string parentDir = "/var/tmp";
     bool raw = false;
     bool rabbitmq = false;
@@ -76,7 +77,7 @@ void printUsage(FILE* out) {
         "                           [--warmup S] [--sizes B,B] [--windows N,N] [--prefill N] [--prefetch N]\n"
         "                           [--modes sync,async,transient] [--only publish,fanout,e2e,consume,backlog]\n"
         "                           [--rate N] [--queued N]\n"
-        "                           [--depotd PATH]\n"
+        "                           [--depotd PATH] [--depotd-arg ARG]...\n"
         "                           [--dir PARENT] [--quick]\n"
         "  --peer raw         the physical limits: N pre-zeroed writes + one fdatasync (N = the window, at most\n"
         "                     512), a bare ZeroMQ DEALER/ROUTER ack loop, and the same with a group commit\n"
@@ -94,6 +95,7 @@ void printUsage(FILE* out) {
         "  --rate N           end-to-end rows: publish -> deliver latency at N messages a second (10000)\n"
         "  --queued N         backlog: N messages of 1 KiB queued in a fresh depotd (default 1000000, about\n"
         "                     1 GiB of log): its RSS per queued message, then SIGKILL and the restart's time\n"
+        "  --depotd-arg ARG   an argument for every depotd the run starts, e.g. --no-trace (repeatable)\n"
         "  --dir PARENT       where the scratch directory (depotd's data, raw files, RabbitMQ's node) goes\n"
         "                     (default /var/tmp); removed at the end\n"
         "  --quick            a smoke run (0.2 s runs, 1 repetition, 1000 to consume, 20000 queued): not a result\n");
@@ -153,6 +155,7 @@ bool parseOptions(int argc, char** argv, Options& options) {
         else if (arg == "--queued") options.queued = std::strtoull(value, nullptr, 10), queuedGiven = true;
         else if (arg == "--only") options.only = splitList(value);
         else if (arg == "--depotd") options.depotd = value;
+        else if (arg == "--depotd-arg") options.depotdArgs.push_back(value);
         else if (arg == "--dir") options.parentDir = value;
         else ok = false;
         if (!ok) {
@@ -506,8 +509,10 @@ void printHeader(const Options& options, const std::string& scratch, const Depot
                  const std::optional<AmqpTarget>& rabbit, bool rabbitStarted) {
     const FileSystemInfo fs = BenchEnvironment::fileSystemOf(scratch);
     std::printf("Depot compared%s\n", options.quick ? " (--quick: smoke run, not a result)" : "");
-    std::printf("depotd      %s (pid %d) on %s; durable queues\n",
-                options.depotd.c_str(), int(depotd.pid()), depotd.endpoint().c_str());
+    std::string extra;
+    for (const std::string& arg : options.depotdArgs) extra += " " + arg;
+    std::printf("depotd      %s%s (pid %d) on %s; durable queues\n", options.depotd.c_str(), extra.c_str(),
+                int(depotd.pid()), depotd.endpoint().c_str());
     if (rabbit)
         std::printf("rabbitmq    amqp://%s:%d (%s); durable quorum and classic queues, delivery mode 2, publisher "
                     "confirms, manual acks; rabbitmq-c\n",
@@ -533,7 +538,7 @@ int runCompareBench(int argc, char** argv) {
     RabbitNode rabbitNode;
     std::optional<AmqpTarget> rabbit;
     std::vector<Cell> cells;
-    auto depotd = DepotdProcess::start(options.depotd, scratch + "/depot", kDepotdTimeout);
+    auto depotd = DepotdProcess::start(options.depotd, scratch + "/depot", kDepotdTimeout, options.depotdArgs);
     if (!depotd) status = depotd.status();
     if (status && options.rabbitmq) {
         auto target = rabbitNode.start(options, scratch);
@@ -559,7 +564,8 @@ int runCompareBench(int argc, char** argv) {
     }
     std::optional<ResourceMeasurement> backlog;
     if (status && wanted(options, "backlog")) {
-        auto measured = measureDepotResources(options.depotd, scratch + "/backlog", options.queued, 1024);
+        auto measured =
+            measureDepotResources(options.depotd, options.depotdArgs, scratch + "/backlog", options.queued, 1024);
         if (measured) backlog = *measured;
         else status = Status(measured.status().code(), "backlog: " + measured.status().message());
     }

@@ -38,12 +38,13 @@ int64_t settledResidentBytes(pid_t pid) {
 
 }  // namespace
 
-Result<ResourceMeasurement> measureDepotResources(const std::string& depotd, const std::string& dataDir,
-                                                  uint64_t messages, size_t messageSize) {
+Result<ResourceMeasurement> measureDepotResources(const std::string& depotd,
+                                                  const std::vector<std::string>& depotdArgs,
+                                                  const std::string& dataDir, uint64_t messages, size_t messageSize) {
     ResourceMeasurement m;
     m.messages = messages;
     m.messageSize = messageSize;
-    auto first = DepotdProcess::start(depotd, dataDir, std::chrono::seconds(30));
+    auto first = DepotdProcess::start(depotd, dataDir, std::chrono::seconds(30), depotdArgs);
     if (!first) return first.status();
     WireSetup setup;
     setup.endpoint = (*first)->endpoint();
@@ -61,7 +62,7 @@ Result<ResourceMeasurement> measureDepotResources(const std::string& depotd, con
     ::kill((*first)->pid(), SIGKILL);
     (void)(*first)->stop(std::chrono::seconds(30));  // reaps it; "killed by signal" is what we asked for
     const auto killed = Clock::now();
-    auto second = DepotdProcess::start(depotd, dataDir, kStartTimeout);
+    auto second = DepotdProcess::start(depotd, dataDir, kStartTimeout, depotdArgs);
     if (!second) return second.status();
     m.recoverySeconds = std::chrono::duration<double>(Clock::now() - killed).count();
     setup.endpoint = (*second)->endpoint();

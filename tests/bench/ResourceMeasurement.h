@@ -6,6 +6,7 @@
 // depth checked: every confirmed message must be back.
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "depot/Result.h"
 
@@ -25,7 +26,8 @@ struct ResourceMeasurement {
     double recoveryMBps() const { return recoverySeconds > 0 ? double(logBytes) / 1e6 / recoverySeconds : 0; }
 };
 
-Result<ResourceMeasurement> measureDepotResources(const std::string& depotd, const std::string& dataDir,
-                                                  uint64_t messages, size_t messageSize);
+Result<ResourceMeasurement> measureDepotResources(const std::string& depotd,
+                                                  const std::vector<std::string>& depotdArgs,
+                                                  const std::string& dataDir, uint64_t messages, size_t messageSize);
 
 }  // namespace depot::bench
