@@ -185,8 +185,8 @@ MessageRecord BrokerCore::makeRecord(PublishRequest& request, const std::vector<
     MessageRecord record;
     for (Queue* queue : queues) record.queues.push_back(queue->info.id);
     record.publishedAt = at;
-    if (message.ttl) record.expiresAt = at + message.ttl->count();
-    if (message.delay && message.delay->count() > 0) record.dueAt = at + message.delay->count();
+    if (message.ttl) record.expiresAt = timeAfter(at, message.ttl->count());
+    if (message.delay && message.delay->count() > 0) record.dueAt = timeAfter(at, message.delay->count());
     record.messageId = std::move(message.id);
     record.key = std::move(message.key);
     record.producer = std::move(request.producer);
@@ -198,7 +198,7 @@ MessageRecord BrokerCore::makeRecord(PublishRequest& request, const std::vector<
 
 void BrokerCore::insertEntry(Queue& queue, Entry entry, TimeMs dueAt) {
     if (auto ttl = queue.info.policy.ttl; ttl && !queue.isDeadLetter()) {
-        TimeMs queueExpiry = entry.publishedAt + ttl->count();
+        TimeMs queueExpiry = timeAfter(entry.publishedAt, ttl->count());
         entry.expiresAt = entry.expiresAt ? std::min(entry.expiresAt, queueExpiry) : queueExpiry;
     }
     if (queue.isDeadLetter()) entry.expiresAt = 0;

@@ -65,6 +65,7 @@ private slots:
     void testExpiredMessageIsNeverDelivered_data();
     void testExpiredMessageIsNeverDelivered();
     void testDelayedMessageWaitsForItsDelay();
+    void testAHugeTtlMeansNeverAndSurvivesRestart();
     void testDelayedMessageSurvivesRestart_data();
     void testDelayedMessageSurvivesRestart();
     void testRejectPublishOverflowNacksAndDropsNothing_data();
@@ -238,6 +239,26 @@ void TestTtlOverflow::testDelayedMessageSurvivesRestart() {
     QVERIFY(later);
     QCOMPARE(QString::fromStdString(later->body), QString("later"));
     QCOMPARE(later->attempt, 1u);
+}
+
+// A TTL of any size (a client may send INT64_MAX ms for "never") neither overflows into the past nor expires
+// the message: its expiry is held as the latest time an entry can hold, also after a restart.
+void TestTtlOverflow::testAHugeTtlMeansNeverAndSurvivesRestart() {
+    BrokerHarness h;
+    QueuePolicy policy;
+    policy.ttl = Millis(365LL * 24 * 3600 * 1000);  // the queue's own TTL, at its maximum, still applies
+    h.declare("orders", policy);
+    QVERIFY(confirmed(h.publish("orders", "forever", withTtl(Millis(INT64_MAX)))));
+    QVERIFY(confirmed(h.publish("orders", "much later", withDelay(Millis(INT64_MAX / 2)))));
+    h.advance(Millis(10LL * 24 * 3600 * 1000));
+    QVERIFY(h.restart().isOk());
+    QCOMPARE(h.depth("orders"), uint64_t(2));
+    auto held = browseAll(h, "orders");
+    QCOMPARE(held.size(), size_t(2));
+    QCOMPARE(held[0].expiresAt, h.clock().now() - 10LL * 24 * 3600 * 1000 + 365LL * 24 * 3600 * 1000);
+    QCOMPARE(held[1].dueAt, depot::broker::TimeMs((1LL << 55) - 1));
+    auto [consumer, inbox] = h.consume("orders");
+    QCOMPARE(drained(h, *inbox), QStringList{"forever"});
 }
 
 void TestTtlOverflow::testRejectPublishOverflowNacksAndDropsNothing_data() {
