@@ -12,7 +12,9 @@ std::optional<uint64_t> DedupWindow::find(uint64_t hash) const {
 
 void DedupWindow::insert(uint64_t hash, uint64_t sequence, TimeMs at) {
     m_map[hash] = sequence;
-    m_order.push_back({hash, sequence, at});
+    m_order.push_back({hash, sequence});
+    if (!m_runs.empty() && m_runs.back().at == at) ++m_runs.back().count;
+    else m_runs.push_back({at, 1});
 }
 
 void DedupWindow::erase(uint64_t hash, uint64_t sequence) {
@@ -21,10 +23,13 @@ void DedupWindow::erase(uint64_t hash, uint64_t sequence) {
 }
 
 void DedupWindow::expire(TimeMs before) {
-    if (m_order.empty() || m_order.front().at >= before) return;
-    while (!m_order.empty() && m_order.front().at < before) {
-        erase(m_order.front().hash, m_order.front().sequence);
-        m_order.pop_front();
+    if (m_runs.empty() || m_runs.front().at >= before) return;
+    while (!m_runs.empty() && m_runs.front().at < before) {
+        for (uint64_t i = 0; i < m_runs.front().count; ++i) {
+            erase(m_order.front().hash, m_order.front().sequence);
+            m_order.pop_front();
+        }
+        m_runs.pop_front();
     }
     m_map.shrinkToFit();  // a burst that has left the window gives its memory back
 }

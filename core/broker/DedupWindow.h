@@ -24,9 +24,13 @@ private:
     struct Seen {
         uint64_t hash;
         uint64_t sequence;
+    };
+    struct Run {  // consecutive inserts at the same millisecond: the time is kept once per run, not per id
         TimeMs at;
+        uint64_t count;
     };
     std::deque<Seen> m_order;
+    std::deque<Run> m_runs;
     FlatHashMap64 m_map;  // hash → sequence
 };
 

@@ -1,19 +1,23 @@
 #include "broker/FlatHashMap64.h"
 
 #include <algorithm>
-#include <bit>
 #include <utility>
 
 namespace depot::broker {
 
 namespace {
 constexpr size_t kMinCapacity = 16;
+__extension__ typedef unsigned __int128 Wide;  // GCC and Clang on 64-bit targets
+}  // namespace
+
+// The key's hash scrambled (Fibonacci hashing) and scaled to [0, capacity) by a 64x64 -> 128-bit multiply.
+size_t FlatHashMap64::home(uint64_t key) const {
+    return size_t(Wide(key * 0x9E3779B97F4A7C15ull) * m_slots.size() >> 64);
 }
 
 size_t FlatHashMap64::slotOf(uint64_t key) const {
-    const size_t mask = m_slots.size() - 1;
     size_t i = home(key);
-    while (m_slots[i].key != 0 && m_slots[i].key != key) i = (i + 1) & mask;
+    while (m_slots[i].key != 0 && m_slots[i].key != key) i = next(i);
     return i;
 }
 
@@ -30,7 +34,7 @@ uint64_t& FlatHashMap64::operator[](uint64_t key) {
         m_hasZero = true;
         return m_zeroValue;
     }
-    if ((m_size + 1) * 2 > m_slots.size()) resize(std::max(kMinCapacity, m_slots.size() * 2));
+    if ((m_size + 1) * 4 > m_slots.size() * 3) resize(std::max(kMinCapacity, m_slots.size() + m_slots.size() / 2));
     Slot& slot = m_slots[slotOf(key)];
     if (slot.key == 0) {
         slot = {key, 0};
@@ -50,8 +54,7 @@ bool FlatHashMap64::erase(uint64_t key) {
 
 // Backward-shift deletion: moves later members of the probe run into the hole, so lookups never need tombstones.
 void FlatHashMap64::removeAt(size_t hole) {
-    const size_t mask = m_slots.size() - 1;
-    for (size_t i = (hole + 1) & mask; m_slots[i].key != 0; i = (i + 1) & mask) {
+    for (size_t i = next(hole); m_slots[i].key != 0; i = next(i)) {
         // The entry at i may fill the hole only if its home is not in the cyclic range (hole, i].
         size_t wanted = home(m_slots[i].key);
         bool homeAfterHole = hole <= i ? (wanted > hole && wanted <= i) : (wanted > hole || wanted <= i);
@@ -64,14 +67,12 @@ void FlatHashMap64::removeAt(size_t hole) {
 }
 
 void FlatHashMap64::shrinkToFit() {
-    if (m_slots.size() > kMinCapacity && m_size * 8 < m_slots.size()) resize(std::max(kMinCapacity, m_size * 4));
+    if (m_slots.size() > kMinCapacity && m_size * 8 < m_slots.size()) resize(std::max(kMinCapacity, m_size * 2));
 }
 
 void FlatHashMap64::resize(size_t capacity) {
-    capacity = std::bit_ceil(capacity);
     std::vector<Slot> old = std::move(m_slots);
     m_slots.assign(capacity, Slot{});
-    m_shift = 64 - std::countr_zero(capacity);
     for (const Slot& slot : old)
         if (slot.key != 0) m_slots[slotOf(slot.key)] = slot;
 }
