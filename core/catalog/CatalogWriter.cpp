@@ -1,5 +1,7 @@
 #include "catalog/CatalogWriter.h"
 
+#include <malloc.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstddef>
@@ -128,6 +130,12 @@ void CatalogWriter::run() {
         uint64_t generation = m_queuedGeneration;
         lock.unlock();
         Status status = write(batch, statements);
+        const bool backlog = batch.trace.size() >= kTrimAfterEvents;
+        batch = Batch{};  // freed outside the lock: the broker thread appends meanwhile
+#ifdef __GLIBC__
+        // A backlog of events drained: hand its memory back, or the process keeps the peak's size for good.
+        if (backlog) ::malloc_trim(0);
+#endif
         lock.lock();
         if (!status.isOk() && m_firstError.isOk())
             m_firstError = std::move(status);

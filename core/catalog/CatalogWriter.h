@@ -52,6 +52,8 @@ private:
     // At most one commit per interval while events keep coming (one broker round's events at 40,000 publishes/s
     // are a few dozen rows; a transaction each cost more than the rows).
     static constexpr std::chrono::milliseconds kMinCommitInterval{20};
+    // A batch this big means the writer fell behind (steady load makes a few thousand per commit).
+    static constexpr size_t kTrimAfterEvents = 20'000;
 
     static Result<std::unique_ptr<Statements>> prepareStatements(SqliteDb& db);
     void run();

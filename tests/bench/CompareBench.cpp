@@ -495,6 +495,8 @@ void printBacklog(const ResourceMeasurement& m) {
     std::printf("  RSS per queued message   %8.1f B   VmRSS %.1f MB empty -> %.1f MB with the backlog; payloads stay "
                 "in the log\n",
                 m.rssPerMessage(), double(m.rssBefore) / 1e6, double(m.rssAfter) / 1e6);
+    std::printf("  of which heap            %8.1f B   RssAnon %.1f MB -> %.1f MB (the rest: code and files mapped)\n",
+                m.anonPerMessage(), double(m.anonBefore) / 1e6, double(m.anonAfter) / 1e6);
     std::printf("  recovery after SIGKILL   %8.2f s   %.0f MB/s over %.2f GB of log, until it listens again; all %llu "
                 "messages back\n",
                 m.recoverySeconds, m.recoveryMBps(), double(m.logBytes) / 1e9,

@@ -5,6 +5,8 @@
 #include <chrono>
 #include <fstream>
 #include <thread>
+#include <tuple>
+#include <utility>
 
 #include "DepotdProcess.h"
 #include "WireMeasurements.h"
@@ -16,24 +18,26 @@ namespace {
 using Clock = std::chrono::steady_clock;
 constexpr auto kStartTimeout = std::chrono::minutes(10);  // a restart replays the whole log
 
-int64_t residentBytes(pid_t pid) {
+// A "Name:   123456 kB" line of /proc/PID/status, in bytes.
+int64_t statusBytes(pid_t pid, const std::string& name) {
     std::ifstream status("/proc/" + std::to_string(pid) + "/status");
     std::string line;
     while (std::getline(status, line))
-        if (line.rfind("VmRSS:", 0) == 0) return std::strtoll(line.c_str() + 6, nullptr, 10) * 1024;
+        if (line.rfind(name + ":", 0) == 0) return std::strtoll(line.c_str() + name.size() + 1, nullptr, 10) * 1024;
     return -1;
 }
 
-// VmRSS once it has stopped moving (the broker settles and frees its round buffers after the last confirm).
-int64_t settledResidentBytes(pid_t pid) {
-    int64_t last = residentBytes(pid);
+// VmRSS and RssAnon once VmRSS has stopped moving (the broker settles and frees its round buffers after the last
+// confirm).
+std::pair<int64_t, int64_t> settledResidentBytes(pid_t pid) {
+    int64_t last = statusBytes(pid, "VmRSS");
     for (int i = 0; i < 20; ++i) {
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
-        const int64_t now = residentBytes(pid);
+        const int64_t now = statusBytes(pid, "VmRSS");
         if (now == last) break;
         last = now;
     }
-    return last;
+    return {last, statusBytes(pid, "RssAnon")};
 }
 
 }  // namespace
@@ -52,9 +56,9 @@ Result<ResourceMeasurement> measureDepotResources(const std::string& depotd,
     setup.messageSize = messageSize;
     setup.asyncFlush = true;  // the fill's speed is not measured; the backlog is the same
     DEPOT_RETURN_IF_ERROR(declareWireQueue(setup));
-    m.rssBefore = settledResidentBytes((*first)->pid());
+    std::tie(m.rssBefore, m.anonBefore) = settledResidentBytes((*first)->pid());
     DEPOT_RETURN_IF_ERROR(fillQueue(setup, messages, m.fillSeconds));
-    m.rssAfter = settledResidentBytes((*first)->pid());
+    std::tie(m.rssAfter, m.anonAfter) = settledResidentBytes((*first)->pid());
     auto filled = readBacklog(setup);
     if (!filled) return filled.status();
     m.logBytes = filled->logBytes;
