@@ -224,7 +224,7 @@ Entry entryFor(const MessageRecord& record, uint64_t offset, uint64_t sequence, 
     entry.offset = offset;
     entry.sequence = sequence;
     entry.publishedAt = record.publishedAt;
-    entry.expiresAt = record.expiresAt;
+    entry.expiresAt = std::min(record.expiresAt, kLatestTime);  // a record of an older version may hold more
     entry.size = uint32_t(record.body.size());
     entry.attempts = uint16_t(std::min<uint32_t>(record.attempts, 0xffff));
     if (!record.key.empty()) {
