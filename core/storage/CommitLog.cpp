@@ -129,6 +129,9 @@ Result<std::shared_ptr<Segment>> CommitLog::Impl::segmentForAppend(uint64_t batc
 
 namespace {
 
+// read()'s window: a consumer draining a backlog of 1 KiB messages gets about 60 from one pread.
+constexpr size_t kReadAheadBytes = 64 << 10;
+
 Status validateBatch(std::span<const RecordView> records, uint32_t maxPayload, uint64_t capacity, uint64_t& bytes) {
     if (records.empty())
         return Status::invalidArgument("append of an empty batch");
@@ -264,9 +267,10 @@ void CommitLog::setDurableListener(DurableListener listener) {
 Result<Record> CommitLog::read(uint64_t offset) const {
     const Impl& d = *m_impl;
     std::shared_ptr<Segment> segment;
-    uint64_t limit;
+    uint64_t limit, generation;
     {
         std::lock_guard lock(d.mutex);
+        generation = d.generation;
         if (offset < d.segments.front()->baseOffset() || offset >= d.written)
             return Status::notFound("no record at offset " + std::to_string(offset) + " (log holds " +
                                     std::to_string(d.segments.front()->baseOffset()) + ".." +
@@ -277,7 +281,13 @@ Result<Record> CommitLog::read(uint64_t offset) const {
         segment = d.segmentAt(offset);
         limit = segment->sealed() ? segment->sealedEnd() : d.written;
     }
-    SegmentReader reader(segment, limit, d.options.maxPayload, 4096);
+    std::unique_lock cacheLock(d.readCacheMutex);
+    if (!d.readCache || &d.readCache->segment() != segment.get() || d.readCacheGeneration != generation) {
+        d.readCache = std::make_unique<SegmentReader>(segment, limit, d.options.maxPayload, kReadAheadBytes);
+        d.readCacheGeneration = generation;
+    }
+    SegmentReader& reader = *d.readCache;
+    reader.setLimit(std::max(reader.limit(), limit));  // a sealed segment's end, or the log's written end by now
     Result<SegmentReader::Frame> frame = reader.frameAt(offset);
     if (!frame)
         return frame.status();
@@ -285,6 +295,8 @@ Result<Record> CommitLog::read(uint64_t offset) const {
         return Record{offset, frame->header.type(), std::string(frame->payload)};
     std::string problem = frame->kind == SegmentReader::Kind::Invalid ? frame->problem : "no record header";
     Result<SegmentReader::BadRange> bad = reader.badRange(offset, *frame);
+    d.readCache.reset();  // it read a bad frame: start afresh
+    cacheLock.unlock();   // never held while taking mutex
     std::lock_guard lock(d.mutex);
     if (bad)
         d.addQuarantine({bad->begin, bad->end, segment->name(), problem + " at offset " + std::to_string(offset)});

@@ -15,6 +15,7 @@
 
 #include "depot/storage/CommitLog.h"
 #include "storage/Segment.h"
+#include "storage/SegmentReader.h"
 
 namespace depot::storage {
 
@@ -42,6 +43,12 @@ struct CommitLog::Impl {
     bool failureReported = false;  // the listener was told
     bool stopping = false;
     mutable std::vector<CorruptRange> quarantine;
+    // read()'s read-ahead: consecutive reads of a backlog (a consumer draining a queue) share one pread of a
+    // window instead of one each. One segment of one generation (truncateAfter, resetTo bump it); dropBefore
+    // clears it so a deleted segment's file is not kept open. Under readCacheMutex, never held while taking mutex.
+    mutable std::mutex readCacheMutex;
+    mutable std::unique_ptr<SegmentReader> readCache;
+    mutable uint64_t readCacheGeneration = 0;
     // Batch ends readFramed() returned lately, so a replica asking from one is not made to rescan the segment to
     // prove it is a batch start. Valid for the generation they were found in (truncateAfter, resetTo).
     mutable std::vector<uint64_t> shippedEnds;

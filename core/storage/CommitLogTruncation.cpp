@@ -102,6 +102,10 @@ Status CommitLog::dropBefore(uint64_t offset) {
         }
         clipQuarantine(d.quarantine, d.segments.front()->baseOffset(), UINT64_MAX);
     }
+    if (!removed.empty()) {
+        std::lock_guard cacheLock(d.readCacheMutex);
+        d.readCache.reset();  // it may hold a removed segment's file open
+    }
     for (const auto& segment : removed)
         DEPOT_RETURN_IF_ERROR(d.fs->remove(d.dir + "/" + segment->name()));
     if (!removed.empty())

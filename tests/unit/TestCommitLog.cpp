@@ -158,6 +158,25 @@ private slots:
         QCOMPARE(all.back().offset, offsets[40]);
     }
 
+    // read() keeps a read-ahead window: it must see records appended after the window was filled, and never the
+    // bytes of a record that truncateAfter removed and a new append replaced at the same offset.
+    void testReadsSeeLaterAppendsAndNeverATruncatedRecord() {
+        test::TempDir dir;
+        auto log = openLog(dir.path());
+        const uint64_t first = appendOne(*log, "first");
+        QCOMPARE(log->read(first)->payload, std::string("first"));  // fills the window up to the written end
+        const uint64_t second = appendOne(*log, "second, to be truncated");
+        const uint64_t third = appendOne(*log, "third");
+        QCOMPARE(log->read(third)->payload, std::string("third"));  // beyond the window's old limit
+        QCOMPARE(log->read(first)->payload, std::string("first"));  // the window now holds all three
+        QVERIFY(log->truncateAfter(second).isOk());
+        QCOMPARE(appendOne(*log, "new"), second);  // shorter: the old third offset is past the end now
+        Result<Record> replaced = log->read(second);
+        QVERIFY2(replaced.isOk(), replaced.status().toString().c_str());
+        QCOMPARE(replaced->payload, std::string("new"));
+        QCOMPARE(log->read(third).status().code(), StatusCode::NotFound);
+    }
+
     void testDropBeforeDeletesOnlyWholeOldSegments() {
         test::TempDir dir;
         auto log = openLog(dir.path());
