@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <chrono>
 
+#include "common/ThreadName.h"
+
 namespace depot::broker {
 
 BrokerLoop::BrokerLoop(BrokerCore& core) : m_core(core), m_wakeFd(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {}
@@ -20,7 +22,10 @@ BrokerLoop::~BrokerLoop() {
 void BrokerLoop::start() {
     std::lock_guard lock(m_mutex);
     m_running = true;
-    m_thread = std::thread([this] { run(); });
+    m_thread = std::thread([this] {
+        nameThisThread("depot-broker");
+        run();
+    });
     m_threadId = m_thread.get_id();
 }
 

@@ -3,6 +3,8 @@
 #include <chrono>
 #include <limits>
 
+#include "common/ThreadName.h"
+
 namespace depot::broker {
 
 Result<std::shared_ptr<RequeueRunner>> RequeueRunner::start(BrokerLoop& loop, BrokerCore& core,
@@ -20,7 +22,10 @@ Result<std::shared_ptr<RequeueRunner>> RequeueRunner::start(BrokerLoop& loop, Br
     for (const QueuedMessage& message : page->messages)
         if (message.state != MessageState::Unacked) sequences.push_back(message.sequence);
     std::shared_ptr<RequeueRunner> runner(new RequeueRunner(loop, core, std::move(request), std::move(sequences)));
-    runner->m_thread = std::thread([runner = runner.get()] { runner->run(); });
+    runner->m_thread = std::thread([runner = runner.get()] {
+        nameThisThread("depot-requeue");
+        runner->run();
+    });
     return runner;
 }
 

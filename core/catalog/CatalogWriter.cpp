@@ -10,6 +10,8 @@
 #include <system_error>
 #include <utility>
 
+#include "common/ThreadName.h"
+
 namespace depot::catalog {
 
 struct CatalogWriter::Statements {
@@ -48,7 +50,10 @@ CatalogWriter::~CatalogWriter() {
 
 Status CatalogWriter::start() {
     try {
-        m_thread = std::thread([this] { run(); });
+        m_thread = std::thread([this] {
+            nameThisThread("depot-catalog");
+            run();
+        });
     } catch (const std::system_error& e) {
         return Status::unavailable(std::string("start the catalog writer thread: ") + e.what());
     }

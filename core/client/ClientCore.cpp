@@ -11,6 +11,7 @@
 #include "client/PublishPipeline.h"
 #include "client/Subscriptions.h"
 #include "client/WireError.h"
+#include "common/ThreadName.h"
 
 namespace depot::client {
 
@@ -56,7 +57,10 @@ Status ClientCore::start() {
         return Status::fromErrno(errno, "eventfd");
     std::future<Status> started = m_started.get_future();
     // The thread keeps the core alive until it has finished, whichever thread drops the last reference.
-    m_thread = std::thread([self = shared_from_this()] { self->run(); });
+    m_thread = std::thread([self = shared_from_this()] {
+        nameThisThread("depot-client");
+        self->run();
+    });
     if (started.wait_for(m_options.requestTimeout) != std::future_status::ready) {
         close();
         return Status::unavailable("no answer from the broker at " + m_options.endpoint + " within " +

@@ -6,6 +6,7 @@
 #include "client/ClientCore.h"
 #include "client/Subscription.h"
 #include "client/Subscriptions.h"
+#include "common/ThreadName.h"
 #include "depot/client/Connection.h"
 
 namespace depot::client {
@@ -62,7 +63,10 @@ Result<std::unique_ptr<Consumer>> Consumer::start(std::shared_ptr<Connection> co
     std::unique_ptr<Consumer> consumer(new Consumer(std::move(connection), std::move(subscription)));
     if (handler)
         consumer->m_worker->thread =
-            std::thread([self = consumer.get(), handler = std::move(handler)] { self->runHandler(handler); });
+            std::thread([self = consumer.get(), handler = std::move(handler)] {
+                nameThisThread("depot-consumer");
+                self->runHandler(handler);
+            });
     return consumer;
 }
 

@@ -10,6 +10,7 @@
 #include "catalog/Sqlite.h"
 #include "client/LocalSql.h"
 #include "client/OutboxTable.h"
+#include "common/ThreadName.h"
 #include "depot/client/Connection.h"
 
 namespace depot::client {
@@ -234,7 +235,10 @@ void Outbox::start() {
     if (m_state->thread.joinable())
         return;
     m_state->stopping = false;
-    m_state->thread = std::thread([this] { relayLoop(); });
+    m_state->thread = std::thread([this] {
+        nameThisThread("depot-outbox");
+        relayLoop();
+    });
 }
 
 void Outbox::stop() {

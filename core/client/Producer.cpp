@@ -8,6 +8,7 @@
 #include "client/ClientCore.h"
 #include "client/MessageIds.h"
 #include "client/PublishPipeline.h"
+#include "common/ThreadName.h"
 #include "depot/client/Connection.h"
 #include "protocol/Protocol.h"
 #include "protocol/ProtocolJson.h"
@@ -256,7 +257,10 @@ Status Producer::setTransactionChecker(TransactionChecker checker) {
         std::lock_guard lock(m_state->checkMutex);
         m_state->checker = std::move(checker);
         if (!m_state->worker.joinable())
-            m_state->worker = std::thread([state = m_state.get()] { state->runChecks(); });
+            m_state->worker = std::thread([state = m_state.get()] {
+                nameThisThread("depot-txcheck");
+                state->runChecks();
+            });
     }
     std::weak_ptr<State> weak = m_state;
     if (!core.post([&core, weak] {

@@ -2,16 +2,23 @@
 
 #include <chrono>
 
+#include "common/ThreadName.h"
 #include "storage/CommitLogImpl.h"
 #include "storage/RecordFormat.h"
 
 namespace depot::storage {
 
 void CommitLog::Impl::startThreads() {
-    flusher = std::thread([this] { flusherLoop(); });
+    flusher = std::thread([this] {
+        nameThisThread("depot-flusher");
+        flusherLoop();
+    });
     if (options.preallocateAhead) {
         spareWanted = true;
-        preallocator = std::thread([this] { preallocatorLoop(); });
+        preallocator = std::thread([this] {
+            nameThisThread("depot-prealloc");
+            preallocatorLoop();
+        });
     }
 }
 

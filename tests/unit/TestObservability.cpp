@@ -4,6 +4,8 @@
 #include <QtTest>
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <set>
 
 #include "catalog/Catalog.h"
@@ -150,6 +152,8 @@ private slots:
     void testOperatorActionsAreAudited_data();
     void testOperatorActionsAreAudited();
     void testAuditFiltersByTarget();
+    // Threads.
+    void testTheBrokersThreadsAreNamed();
 };
 
 void TestObservability::initTestCase() {
@@ -670,6 +674,23 @@ void TestObservability::testAuditFiltersByTarget() {
     }
     QCOMPARE(actions, (QStringList{"declare-queue", "purge"}));
     QCOMPARE(h.broker().audit({0, INT64_MAX, "", 100})->size(), size_t(5));  // and b, a.dlq, b.dlq
+}
+
+// top -H, perf and gdb show thread names: an operator chasing a busy core must see which part of the broker it is.
+void TestObservability::testTheBrokersThreadsAreNamed() {
+    BrokerHarness h;
+    QVERIFY(h.ok());
+    h.declare("orders");
+    QCOMPARE(int(h.publish("orders", "x", withId("m-1")).outcome), int(PublishOutcome::Confirmed));
+    std::set<std::string> names;
+    for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+        std::ifstream comm(task.path() / "comm");
+        std::string name;
+        std::getline(comm, name);
+        names.insert(name);
+    }
+    for (const char* expected : {"depot-broker", "depot-flusher", "depot-catalog", "depot-prealloc"})
+        QVERIFY2(names.count(expected), expected);
 }
 
 QTEST_GUILESS_MAIN(TestObservability)
