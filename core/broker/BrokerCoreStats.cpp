@@ -29,8 +29,10 @@ void BrokerCore::traceEvent(TraceKind kind, const Queue* queue, uint64_t sequenc
 
 void BrokerCore::handOverTrace() {
     if (m_traceBatch.empty()) return;
+    const size_t size = m_traceBatch.size();
     m_catalog->appendTrace(std::move(m_traceBatch));
     m_traceBatch.clear();
+    m_traceBatch.reserve(size);  // the next round is likely as big: one allocation instead of a growth series
 }
 
 void BrokerCore::count(Queue& queue, uint64_t Counters::* field, uint64_t n) { queue.counters.*field += n; }

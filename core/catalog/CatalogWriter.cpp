@@ -62,29 +62,35 @@ Status CatalogWriter::start() {
 
 void CatalogWriter::queued() {
     ++m_queuedGeneration;
-    m_wake.notify_one();
+    if (m_idle)
+        m_wake.notify_one();
 }
 
 bool CatalogWriter::appendTrace(broker::TraceEvent event) {
     std::lock_guard lock(m_mutex);
-    if (m_pending.trace.size() >= m_options.maxQueuedTrace) {
+    if (m_pending.traceCount >= m_options.maxQueuedTrace) {
         m_dropped.fetch_add(1, std::memory_order_relaxed);
         return false;
     }
-    m_pending.trace.push_back(std::move(event));
+    ++m_pending.traceCount;
+    m_pending.trace.emplace_back().push_back(std::move(event));
     queued();
     return true;
 }
 
 void CatalogWriter::appendTrace(std::vector<broker::TraceEvent> events) {
-    std::lock_guard lock(m_mutex);
-    size_t room = m_options.maxQueuedTrace - std::min(m_options.maxQueuedTrace, m_pending.trace.size());
-    size_t taken = std::min(room, events.size());
-    if (taken < events.size())
-        m_dropped.fetch_add(events.size() - taken, std::memory_order_relaxed);
-    if (taken == 0)
+    if (events.empty())
         return;
-    std::move(events.begin(), events.begin() + ptrdiff_t(taken), std::back_inserter(m_pending.trace));
+    std::lock_guard lock(m_mutex);
+    size_t room = m_options.maxQueuedTrace - std::min(m_options.maxQueuedTrace, m_pending.traceCount);
+    if (events.size() > room) {
+        m_dropped.fetch_add(events.size() - room, std::memory_order_relaxed);
+        events.resize(room);
+    }
+    if (events.empty())
+        return;
+    m_pending.traceCount += events.size();
+    m_pending.trace.push_back(std::move(events));
     queued();
 }
 
@@ -125,7 +131,9 @@ void CatalogWriter::run() {
     std::unique_lock lock(m_mutex);
     auto lastCommit = std::chrono::steady_clock::now() - kMinCommitInterval;
     for (;;) {
+        m_idle = true;
         m_wake.wait(lock, [&] { return m_stopping || !m_pending.empty(); });
+        m_idle = false;
         if (m_pending.empty())
             break;  // stopping, and everything queued has been written
         // Gathers a busy broker's events into fewer, larger transactions; someone waiting in flush() is not kept.
@@ -135,7 +143,7 @@ void CatalogWriter::run() {
         uint64_t generation = m_queuedGeneration;
         lock.unlock();
         Status status = write(batch, statements);
-        const bool backlog = batch.trace.size() >= kTrimAfterEvents;
+        const bool backlog = batch.traceCount >= kTrimAfterEvents;
         batch = Batch{};  // freed outside the lock: the broker thread appends meanwhile
 #ifdef __GLIBC__
         // A backlog of events drained: hand its memory back, or the process keeps the peak's size for good.
@@ -189,10 +197,12 @@ Status CatalogWriter::writeTransaction(const Batch& batch, Statements& statement
 
 Status CatalogWriter::insertAll(const Batch& batch, Statements& statements) {
     SqliteStatement& trace = statements.insertTrace;
-    for (const broker::TraceEvent& e : batch.trace) {
-        DEPOT_RETURN_IF_ERROR(
-            trace.bindAll(e.at, broker::toString(e.kind), e.queue, e.sequence, e.messageId, e.key, e.detail));
-        DEPOT_RETURN_IF_ERROR(trace.run());
+    for (const std::vector<broker::TraceEvent>& chunk : batch.trace) {
+        for (const broker::TraceEvent& e : chunk) {
+            DEPOT_RETURN_IF_ERROR(
+                trace.bindAll(e.at, broker::toString(e.kind), e.queue, e.sequence, e.messageId, e.key, e.detail));
+            DEPOT_RETURN_IF_ERROR(trace.run());
+        }
     }
     SqliteStatement& audit = statements.insertAudit;
     for (const broker::AuditEntry& a : batch.audit) {

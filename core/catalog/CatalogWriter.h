@@ -42,11 +42,13 @@ public:
 
 private:
     struct Batch {
-        std::vector<broker::TraceEvent> trace;
+        // As handed over: a broker round's events move in whole, not one by one under the lock.
+        std::vector<std::vector<broker::TraceEvent>> trace;
+        size_t traceCount = 0;
         std::vector<broker::AuditEntry> audit;
         std::vector<broker::MetricsSample> metrics;
         std::optional<broker::TimeMs> pruneAt;
-        bool empty() const { return trace.empty() && audit.empty() && metrics.empty() && !pruneAt; }
+        bool empty() const { return traceCount == 0 && audit.empty() && metrics.empty() && !pruneAt; }
     };
     struct Statements;
     // At most one commit per interval while events keep coming (one broker round's events at 40,000 publishes/s
@@ -61,7 +63,10 @@ private:
     Status writeTransaction(const Batch& batch, Statements& statements);
     Status insertAll(const Batch& batch, Statements& statements);
     Status pruneOlder(broker::TimeMs now, Statements& statements);
-    void queued();  // with m_mutex held: a new generation is waiting
+    // With m_mutex held: a new generation is waiting. Wakes the writer only if it waits for work: while it
+    // gathers (kMinCommitInterval) it takes everything when the interval ends anyway, and a wake-up per broker
+    // round was a futex call on the broker thread and a pointless one on the writer's.
+    void queued();
 
     SqliteDb& m_db;
     std::mutex& m_dbMutex;
@@ -77,6 +82,7 @@ private:
     uint64_t m_writtenGeneration = 0;
     bool m_stopping = false;
     int m_flushWaiters = 0;  // callers in flush(): the writer commits at once rather than gathering more
+    bool m_idle = false;     // the writer waits for something to be queued
     Status m_firstError;
     std::atomic<uint64_t> m_dropped{0};
     std::thread m_thread;
