@@ -20,6 +20,7 @@
 #include "broker/AtRiskLedger.h"
 #include "broker/BrokerRecords.h"
 #include "broker/FlatHashMap64.h"
+#include "broker/LiveMessages.h"
 #include "broker/LogStager.h"
 #include "broker/Queue.h"
 #include "catalog/Catalog.h"
@@ -168,11 +169,7 @@ private:
         TimeMs nextCheckAt = 0;
         uint32_t checks = 0;
     };
-    struct Live {
-        Entry entry;
-        TimeMs dueAt = 0;
-    };
-    using LiveMap = std::unordered_map<uint32_t, std::unordered_map<uint64_t, Live>>;
+    using LiveMap = std::unordered_map<uint32_t, LiveMessages>;
     struct ReplayState {
         LiveMap live;  // queue id -> MESSAGE offset -> the message as the records so far leave it
     };

@@ -76,7 +76,7 @@ Status BrokerCore::replayRecord(const storage::Record& record, TimeMs at, Replay
         for (uint32_t id : message->queues) {
             Queue* queue = queueById(id);
             if (!queue) continue;  // deleted since
-            live[id][record.offset] = {entry, message->dueAt};
+            live[id].put(record.offset, {entry, message->dueAt});
             Millis window = queue->info.policy.dedupWindow;
             if (window.count() > 0 && remembersId(*message) && message->publishedAt >= at - window.count())
                 queue->dedup.insert(std::hash<std::string>{}(message->messageId), sequence, message->publishedAt);
@@ -94,12 +94,12 @@ Status BrokerCore::replayRecord(const storage::Record& record, TimeMs at, Replay
         if (!returned) return returned.status();
         auto queue = live.find(returned->queue);
         if (queue == live.end()) break;
-        auto it = queue->second.find(returned->offset);
-        if (it == queue->second.end()) break;
-        it->second.entry.attempts = uint16_t(std::min<uint32_t>(returned->attempts, 0xffff));
-        it->second.dueAt = returned->dueAt;
+        LiveMessage* message = queue->second.find(returned->offset);
+        if (!message) break;
+        message->entry.attempts = uint16_t(std::min<uint32_t>(returned->attempts, 0xffff));
+        message->dueAt = returned->dueAt;
         if (!returned->error.empty())
-            if (Queue* q = queueById(returned->queue)) q->lastErrors[it->second.entry.sequence] = returned->error;
+            if (Queue* q = queueById(returned->queue)) q->lastErrors[message->entry.sequence] = returned->error;
         break;
     }
     case RecordType::Purge: {
@@ -123,7 +123,7 @@ Status BrokerCore::replayRecord(const storage::Record& record, TimeMs at, Replay
         if (RecordType(record.type) == RecordType::TxCommit)
             for (const Prepared& prepared : it->second.messages)
                 for (uint32_t id : prepared.durable)
-                    if (queueById(id)) live[id][prepared.entry.offset] = {prepared.entry, prepared.dueAt};
+                    if (queueById(id)) live[id].put(prepared.entry.offset, {prepared.entry, prepared.dueAt});
         m_transactions.erase(it);
         break;
     }
@@ -136,15 +136,10 @@ Status BrokerCore::replayRecord(const storage::Record& record, TimeMs at, Replay
 
 void BrokerCore::materialize(ReplayState& state) {
     TimeMs at = now();
-    for (auto& [id, entries] : state.live) {
+    for (auto& [id, messages] : state.live) {
         Queue* queue = queueById(id);
         if (!queue) continue;
-        std::vector<Live> sorted;
-        sorted.reserve(entries.size());
-        for (auto& [offset, entry] : entries) sorted.push_back(entry);
-        std::sort(sorted.begin(), sorted.end(),
-                  [](const Live& a, const Live& b) { return a.entry.sequence < b.entry.sequence; });
-        for (const Live& entry : sorted) {
+        for (const LiveMessage& entry : messages.sortedBySequence()) {
             // A retry still waiting for its backoff holds its key (per-key queues), as it did before the restart.
             if (entry.entry.attempts && entry.entry.hasKey() && entry.dueAt > at)
                 queue->ready.block(entry.entry.keyHash);

@@ -177,7 +177,7 @@ void BrokerCore::reclaimReplicaLog() {
     if (!m_replay || m_primaryStart == 0) return;
     uint64_t least = std::min(m_primaryStart, m_log->writtenOffset());
     for (const auto& [queue, messages] : m_replay->live)
-        for (const auto& [offset, message] : messages) least = std::min(least, offset);
+        messages.forEach([&](uint64_t offset, const LiveMessage&) { least = std::min(least, offset); });
     for (const auto& [id, queue] : m_queues)
         if (auto sequence = queue->dedup.minPersistentSequence()) least = std::min(least, *sequence);
     for (const auto& [name, transaction] : m_transactions)

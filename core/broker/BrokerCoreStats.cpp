@@ -63,11 +63,11 @@ QueueStats BrokerCore::queueStats(const Queue& queue) const {
         auto live = m_replay->live.find(queue.info.id);
         if (live != m_replay->live.end()) {
             stats.ready = live->second.size();
-            for (const auto& [offset, message] : live->second) {
+            live->second.forEach([&](uint64_t, const LiveMessage& message) {
                 stats.bytes += message.entry.size;
                 if (!stats.oldestPublishedAt || message.entry.publishedAt < stats.oldestPublishedAt)
                     stats.oldestPublishedAt = message.entry.publishedAt;
-            }
+            });
         }
     }
     return stats;
