@@ -8,6 +8,7 @@
 #include <iterator>
 #include <limits>
 #include <system_error>
+#include <thread>
 #include <utility>
 
 #include "common/ThreadName.h"
@@ -197,8 +198,11 @@ Status CatalogWriter::writeTransaction(const Batch& batch, Statements& statement
 
 Status CatalogWriter::insertAll(const Batch& batch, Statements& statements) {
     SqliteStatement& trace = statements.insertTrace;
+    size_t rows = 0;
     for (const std::vector<broker::TraceEvent>& chunk : batch.trace) {
         for (const broker::TraceEvent& e : chunk) {
+            if (++rows % kRowsBetweenYields == 0)
+                std::this_thread::yield();
             DEPOT_RETURN_IF_ERROR(
                 trace.bindAll(e.at, broker::toString(e.kind), e.queue, e.sequence, e.messageId, e.key, e.detail));
             DEPOT_RETURN_IF_ERROR(trace.run());
