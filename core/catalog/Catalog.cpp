@@ -1,6 +1,8 @@
 #include "catalog/Catalog.h"
 
+#include <filesystem>
 #include <limits>
+#include <system_error>
 #include <utility>
 
 #include "catalog/CatalogImpl.h"
@@ -47,16 +49,53 @@ Result<QueueInfo> queueFromRow(const SqliteStatement& row) {
     return queue;
 }
 
-}  // namespace
+std::string besideCatalog(const std::string& catalogPath) {
+    size_t slash = catalogPath.find_last_of('/');
+    return (slash == std::string::npos ? std::string() : catalogPath.substr(0, slash + 1)) + "history.db";
+}
 
-Result<std::unique_ptr<Catalog>> Catalog::open(const std::string& path, CatalogOptions options) {
+Result<SqliteDb> openHistoryFile(const std::string& path) {
     Result<SqliteDb> db = SqliteDb::open(path, SqliteDb::Mode::ReadWriteCreate);
     if (!db)
         return db.status();
-    DEPOT_RETURN_IF_ERROR(prepareCatalogSchema(*db, path));
-    auto impl = std::make_unique<Impl>(path, options, std::move(*db));
-    impl->writer = std::make_unique<CatalogWriter>(impl->db, impl->dbMutex, options);
-    DEPOT_RETURN_IF_ERROR(impl->writer->start());
+    DEPOT_RETURN_IF_ERROR(prepareHistorySchema(*db, path));
+    return db;
+}
+
+// History is not a promise, and never synced, so a power cut may damage it. A file SQLite calls corrupt, or
+// that is not a Depot history file, or is from a newer build, is set aside as `<path>.damaged` (replacing an
+// earlier one) and a new file begun: losing history must not keep the broker from starting.
+Result<SqliteDb> openHistory(const std::string& path) {
+    Result<SqliteDb> db = openHistoryFile(path);
+    if (db || db.status().code() != StatusCode::Corruption)
+        return db;
+    std::error_code error;
+    std::filesystem::rename(path, path + ".damaged", error);
+    if (error)
+        return Status::ioError("set aside damaged " + path + " (" + db.status().message() + "): " + error.message());
+    for (const char* suffix : {"-wal", "-shm"})
+        std::filesystem::remove(path + suffix, error);  // belonged to the damaged file; a leftover is SQLite's to judge
+    return openHistoryFile(path);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Catalog>> Catalog::open(const std::string& path, CatalogOptions options) {
+    const std::string historyPath = options.historyPath.empty() ? besideCatalog(path) : options.historyPath;
+    Result<SqliteDb> history = openHistory(historyPath);
+    if (!history)
+        return history.status();
+    Result<SqliteDb> db = SqliteDb::open(path, SqliteDb::Mode::ReadWriteCreate);
+    if (!db)
+        return db.status();
+    DEPOT_RETURN_IF_ERROR(prepareCatalogSchema(*db, path, historyPath));
+    auto impl = std::make_unique<Impl>(options, path, std::move(*db), historyPath, std::move(*history));
+    impl->auditWriter = std::make_unique<CatalogWriter>(CatalogWriter::Kind::Audit, impl->catalog.db,
+                                                        impl->catalog.dbMutex, options);
+    impl->historyWriter = std::make_unique<CatalogWriter>(CatalogWriter::Kind::History, impl->history.db,
+                                                          impl->history.dbMutex, options);
+    DEPOT_RETURN_IF_ERROR(impl->auditWriter->start());
+    DEPOT_RETURN_IF_ERROR(impl->historyWriter->start());
     return std::unique_ptr<Catalog>(new Catalog(std::move(impl)));
 }
 
@@ -65,8 +104,8 @@ Catalog::Catalog(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
 Catalog::~Catalog() = default;
 
 Result<std::vector<QueueInfo>> Catalog::loadQueues() {
-    std::lock_guard lock(m_impl->dbMutex);
-    Result<SqliteStatement> statement = m_impl->db.prepare(
+    std::lock_guard lock(m_impl->catalog.dbMutex);
+    Result<SqliteStatement> statement = m_impl->catalog.db.prepare(
         "SELECT id, name, kind, policy, dead_letter_queue, created_at FROM queues ORDER BY id", "load queues");
     if (!statement)
         return statement.status();
@@ -85,9 +124,9 @@ Result<std::vector<QueueInfo>> Catalog::loadQueues() {
 }
 
 Result<std::vector<ExchangeSpec>> Catalog::loadExchanges() {
-    std::lock_guard lock(m_impl->dbMutex);
+    std::lock_guard lock(m_impl->catalog.dbMutex);
     Result<SqliteStatement> statement =
-        m_impl->db.prepare("SELECT name, type, alternate_queue FROM exchanges ORDER BY name", "load exchanges");
+        m_impl->catalog.db.prepare("SELECT name, type, alternate_queue FROM exchanges ORDER BY name", "load exchanges");
     if (!statement)
         return statement.status();
     std::vector<ExchangeSpec> exchanges;
@@ -108,9 +147,9 @@ Result<std::vector<ExchangeSpec>> Catalog::loadExchanges() {
 }
 
 Result<std::vector<Binding>> Catalog::loadBindings() {
-    std::lock_guard lock(m_impl->dbMutex);
+    std::lock_guard lock(m_impl->catalog.dbMutex);
     Result<SqliteStatement> statement =
-        m_impl->db.prepare("SELECT exchange, queue, pattern FROM bindings ORDER BY id", "load bindings");
+        m_impl->catalog.db.prepare("SELECT exchange, queue, pattern FROM bindings ORDER BY id", "load bindings");
     if (!statement)
         return statement.status();
     std::vector<Binding> bindings;
@@ -125,8 +164,8 @@ Result<std::vector<Binding>> Catalog::loadBindings() {
 }
 
 Result<uint32_t> Catalog::insertQueue(const QueueInfo& queue) {
-    std::lock_guard lock(m_impl->dbMutex);
-    SqliteDb& db = m_impl->db;
+    std::lock_guard lock(m_impl->catalog.dbMutex);
+    SqliteDb& db = m_impl->catalog.db;
     std::string what = "insert queue '" + queue.name + "' into the catalog";
     Result<SqliteTransaction> transaction = SqliteTransaction::begin(db, what);
     if (!transaction)
@@ -142,8 +181,8 @@ Result<uint32_t> Catalog::insertQueue(const QueueInfo& queue) {
 }
 
 Status Catalog::updateQueue(const QueueInfo& queue) {
-    std::lock_guard lock(m_impl->dbMutex);
-    SqliteDb& db = m_impl->db;
+    std::lock_guard lock(m_impl->catalog.dbMutex);
+    SqliteDb& db = m_impl->catalog.db;
     std::string what = "update queue '" + queue.name + "' (id " + std::to_string(queue.id) + ") in the catalog";
     DEPOT_RETURN_IF_ERROR(runOnce(db, "UPDATE queues SET kind = ?, policy = ?, dead_letter_queue = ? WHERE id = ?",
                                   what, broker::toString(queue.kind), policyToJson(queue.policy), queue.deadLetterQueue,
@@ -154,8 +193,8 @@ Status Catalog::updateQueue(const QueueInfo& queue) {
 }
 
 Status Catalog::deleteQueue(uint32_t id) {
-    std::lock_guard lock(m_impl->dbMutex);
-    SqliteDb& db = m_impl->db;
+    std::lock_guard lock(m_impl->catalog.dbMutex);
+    SqliteDb& db = m_impl->catalog.db;
     std::string what = "delete queue id " + std::to_string(id) + " from the catalog";
     Result<SqliteTransaction> transaction = SqliteTransaction::begin(db, what);
     if (!transaction)
@@ -177,8 +216,8 @@ Status Catalog::deleteQueue(uint32_t id) {
 }
 
 Status Catalog::upsertExchange(const ExchangeSpec& exchange) {
-    std::lock_guard lock(m_impl->dbMutex);
-    return runOnce(m_impl->db,
+    std::lock_guard lock(m_impl->catalog.dbMutex);
+    return runOnce(m_impl->catalog.db,
                    "INSERT INTO exchanges (name, type, alternate_queue) VALUES (?, ?, ?) ON CONFLICT (name) DO "
                    "UPDATE SET type = excluded.type, alternate_queue = excluded.alternate_queue",
                    "store exchange '" + exchange.name + "' in the catalog", exchange.name,
@@ -186,8 +225,8 @@ Status Catalog::upsertExchange(const ExchangeSpec& exchange) {
 }
 
 Result<std::map<std::string, std::string>> Catalog::loadSettings() {
-    std::lock_guard lock(m_impl->dbMutex);
-    Result<SqliteStatement> statement = m_impl->db.prepare("SELECT key, value FROM settings", "load settings");
+    std::lock_guard lock(m_impl->catalog.dbMutex);
+    Result<SqliteStatement> statement = m_impl->catalog.db.prepare("SELECT key, value FROM settings", "load settings");
     if (!statement)
         return statement.status();
     std::map<std::string, std::string> settings;
@@ -202,8 +241,8 @@ Result<std::map<std::string, std::string>> Catalog::loadSettings() {
 }
 
 Status Catalog::putSettings(const std::map<std::string, std::string>& settings) {
-    std::lock_guard lock(m_impl->dbMutex);
-    SqliteDb& db = m_impl->db;
+    std::lock_guard lock(m_impl->catalog.dbMutex);
+    SqliteDb& db = m_impl->catalog.db;
     const std::string what = "store broker settings in the catalog";
     Result<SqliteTransaction> transaction = SqliteTransaction::begin(db, what);
     if (!transaction)
@@ -217,13 +256,13 @@ Status Catalog::putSettings(const std::map<std::string, std::string>& settings) 
 }
 
 Status Catalog::deleteSetting(const std::string& key) {
-    std::lock_guard lock(m_impl->dbMutex);
-    return runOnce(m_impl->db, "DELETE FROM settings WHERE key = ?", "delete setting " + key + " from the catalog", key);
+    std::lock_guard lock(m_impl->catalog.dbMutex);
+    return runOnce(m_impl->catalog.db, "DELETE FROM settings WHERE key = ?", "delete setting " + key + " from the catalog", key);
 }
 
 Status Catalog::deleteExchange(const std::string& name) {
-    std::lock_guard lock(m_impl->dbMutex);
-    SqliteDb& db = m_impl->db;
+    std::lock_guard lock(m_impl->catalog.dbMutex);
+    SqliteDb& db = m_impl->catalog.db;
     std::string what = "delete exchange '" + name + "' from the catalog";
     Result<SqliteTransaction> transaction = SqliteTransaction::begin(db, what);
     if (!transaction)
@@ -237,8 +276,8 @@ Status Catalog::deleteExchange(const std::string& name) {
 
 Status Catalog::replaceDefinitions(const std::vector<QueueInfo>& queues, const std::vector<ExchangeSpec>& exchanges,
                                    const std::vector<Binding>& bindings) {
-    std::lock_guard lock(m_impl->dbMutex);
-    SqliteDb& db = m_impl->db;
+    std::lock_guard lock(m_impl->catalog.dbMutex);
+    SqliteDb& db = m_impl->catalog.db;
     const std::string what = "replace the definitions with the primary's";
     Result<SqliteTransaction> transaction = SqliteTransaction::begin(db, what);
     if (!transaction)
@@ -260,15 +299,15 @@ Status Catalog::replaceDefinitions(const std::vector<QueueInfo>& queues, const s
 }
 
 Status Catalog::insertBinding(const Binding& binding) {
-    std::lock_guard lock(m_impl->dbMutex);
+    std::lock_guard lock(m_impl->catalog.dbMutex);
     return runOnce(
-        m_impl->db, "INSERT INTO bindings (exchange, queue, pattern) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+        m_impl->catalog.db, "INSERT INTO bindings (exchange, queue, pattern) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
         "store " + bindingText(binding) + " in the catalog", binding.exchange, binding.queue, binding.pattern);
 }
 
 Status Catalog::deleteBinding(const Binding& binding) {
-    std::lock_guard lock(m_impl->dbMutex);
-    SqliteDb& db = m_impl->db;
+    std::lock_guard lock(m_impl->catalog.dbMutex);
+    SqliteDb& db = m_impl->catalog.db;
     std::string what = "delete " + bindingText(binding) + " from the catalog";
     DEPOT_RETURN_IF_ERROR(runOnce(db, "DELETE FROM bindings WHERE exchange = ? AND queue = ? AND pattern = ?", what,
                                   binding.exchange, binding.queue, binding.pattern));
@@ -277,20 +316,26 @@ Status Catalog::deleteBinding(const Binding& binding) {
     return Status::ok();
 }
 
-bool Catalog::appendTrace(broker::TraceEvent event) { return m_impl->writer->appendTrace(std::move(event)); }
+bool Catalog::appendTrace(broker::TraceEvent event) { return m_impl->historyWriter->appendTrace(std::move(event)); }
 
-void Catalog::appendTrace(std::vector<broker::TraceEvent> events) { m_impl->writer->appendTrace(std::move(events)); }
-
-void Catalog::appendAudit(broker::AuditEntry entry) { m_impl->writer->appendAudit(std::move(entry)); }
-
-void Catalog::appendMetrics(std::vector<broker::MetricsSample> samples) {
-    m_impl->writer->appendMetrics(std::move(samples));
+void Catalog::appendTrace(std::vector<broker::TraceEvent> events) {
+    m_impl->historyWriter->appendTrace(std::move(events));
 }
 
-Status Catalog::flush() { return m_impl->writer->flush(); }
+void Catalog::appendAudit(broker::AuditEntry entry) { m_impl->auditWriter->appendAudit(std::move(entry)); }
 
-void Catalog::prune(broker::TimeMs now) { m_impl->writer->prune(now); }
+void Catalog::appendMetrics(std::vector<broker::MetricsSample> samples) {
+    m_impl->historyWriter->appendMetrics(std::move(samples));
+}
 
-uint64_t Catalog::droppedTrace() const { return m_impl->writer->droppedTrace(); }
+Status Catalog::flush() {
+    Status audit = m_impl->auditWriter->flush();
+    Status history = m_impl->historyWriter->flush();
+    return audit.isOk() ? history : audit;
+}
+
+void Catalog::prune(broker::TimeMs now) { m_impl->historyWriter->prune(now); }
+
+uint64_t Catalog::droppedTrace() const { return m_impl->historyWriter->droppedTrace(); }
 
 }  // namespace depot::catalog

@@ -1,11 +1,14 @@
 #pragma once
-// Catalog: the broker's SQLite database (DESIGN.md "SQLite catalog"): definitions and policies, the audit log,
-// trace events and metrics history. Never message bodies.
+// Catalog: the broker's SQLite databases (DESIGN.md "SQLite catalog"). The catalog file holds definitions,
+// policies, settings and the audit log; the history file beside it trace events and metrics samples. Never
+// message bodies.
 //
 // Definitions are written synchronously and are durable when the call returns (WAL, synchronous=FULL).
-// Trace, audit and metrics rows are queued and written in batches by a writer thread, so the broker thread
-// never waits on SQLite; trace events are dropped (and counted) when the writer falls behind, audit entries
-// and metrics are not. Queries use their own connection and may run on any thread.
+// Audit entries are queued and written in batches by one writer thread (and synced); trace events and metrics
+// samples by another into the history file, which is never synced and has its own connection, so definitions
+// never wait for history and history's writes never queue behind the log's fsyncs. The broker thread never
+// waits on SQLite; trace events are dropped (and counted) when the writer falls behind, audit entries and
+// metrics are not. Queries use their own connections and may run on any thread.
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -22,18 +25,20 @@ struct CatalogOptions {
     uint64_t traceRetentionRows = 2'000'000;
     int64_t historyRetentionMs = 24 * 3600 * 1000;  // trace events and metrics samples older than this go
     size_t maxQueuedTrace = 200'000;                 // beyond this, trace events are dropped and counted
+    std::string historyPath;                         // empty: history.db beside the catalog
 };
 
 class Catalog {
 public:
-    // Opens or creates `path` and migrates its schema to the current version. Fails with Corruption for a file
-    // that is not a Depot catalog or has a newer schema than this build knows.
+    // Opens or creates `path` and the history file and migrates their schemas to the current versions. Fails with
+    // Corruption for a catalog that is not a Depot catalog or has a newer schema than this build knows; a history
+    // file like that, or one SQLite finds damaged, is set aside as `<history>.damaged` and a new one begun.
     static Result<std::unique_ptr<Catalog>> open(const std::string& path, CatalogOptions options = {});
     ~Catalog();  // writes everything queued, then stops the writer
     Catalog(const Catalog&) = delete;
     Catalog& operator=(const Catalog&) = delete;
 
-    static constexpr int kSchemaVersion = 4;
+    static constexpr int kSchemaVersion = 5;
 
     // Definitions. Queue ids come from the catalog and are never reused.
     Result<std::vector<broker::QueueInfo>> loadQueues();

@@ -1,5 +1,5 @@
-// History queries: trace, audit and metrics, read through the catalog's own read-only connection so they never
-// wait behind the writer thread's batches (WAL lets readers and the writer proceed together).
+// History queries: trace and metrics from the history file, audit from the catalog, each read through its file's
+// read-only connection so they never wait behind the writer threads' batches.
 #include <algorithm>
 #include <limits>
 #include <string>
@@ -73,7 +73,7 @@ Result<MetricsSample> metricsFromRow(const SqliteStatement& row) {
 
 }  // namespace
 
-Result<SqliteDb*> Catalog::Impl::reader() {
+Result<SqliteDb*> CatalogFile::reader() {
     if (!readDb) {
         Result<SqliteDb> opened = SqliteDb::open(path, SqliteDb::Mode::ReadOnly);
         if (!opened)
@@ -106,8 +106,8 @@ Result<std::vector<TraceEvent>> Catalog::queryTrace(const broker::TraceQuery& qu
     }
     std::string sql = "SELECT at, kind, queue, sequence, message_id, key, detail FROM (SELECT * FROM trace " + where +
                       " ORDER BY at DESC, id DESC LIMIT ?3) ORDER BY at, id";
-    std::lock_guard lock(m_impl->readMutex);
-    Result<SqliteDb*> db = m_impl->reader();
+    std::lock_guard lock(m_impl->history.readMutex);
+    Result<SqliteDb*> db = m_impl->history.reader();
     if (!db)
         return db.status();
     Result<SqliteStatement> statement = (*db)->prepare(sql, "query trace events");
@@ -123,8 +123,8 @@ Result<std::vector<AuditEntry>> Catalog::queryAudit(const broker::AuditQuery& qu
                                                "AND target = ?3";
     std::string sql = "SELECT at, actor, action, target, detail, count, ok FROM (SELECT * FROM audit " + where +
                       " ORDER BY at DESC, id DESC LIMIT ?4) ORDER BY at, id";
-    std::lock_guard lock(m_impl->readMutex);
-    Result<SqliteDb*> db = m_impl->reader();
+    std::lock_guard lock(m_impl->catalog.readMutex);
+    Result<SqliteDb*> db = m_impl->catalog.reader();
     if (!db)
         return db.status();
     Result<SqliteStatement> statement = (*db)->prepare(sql, "query audit log");
@@ -136,8 +136,8 @@ Result<std::vector<AuditEntry>> Catalog::queryAudit(const broker::AuditQuery& qu
 
 Result<std::vector<MetricsSample>> Catalog::queryMetrics(const std::string& queue, broker::TimeMs from,
                                                          broker::TimeMs to) {
-    std::lock_guard lock(m_impl->readMutex);
-    Result<SqliteDb*> db = m_impl->reader();
+    std::lock_guard lock(m_impl->history.readMutex);
+    Result<SqliteDb*> db = m_impl->history.reader();
     if (!db)
         return db.status();
     Result<SqliteStatement> statement = (*db)->prepare(

@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <span>
 #include <string_view>
 
 #include "catalog/Catalog.h"
@@ -11,7 +12,8 @@ namespace depot::catalog {
 namespace {
 
 // Stamped into the header (PRAGMA application_id) so another program's SQLite file is told apart from ours.
-constexpr int64_t kApplicationId = 0x44505431;  // "DPT1"
+constexpr int64_t kApplicationId = 0x44505431;         // "DPT1"
+constexpr int64_t kHistoryApplicationId = 0x44504831;  // "DPH1"
 
 struct Migration {
     int version;
@@ -115,54 +117,130 @@ CREATE INDEX trace_message_id ON trace (message_id) WHERE message_id <> '';
 CREATE INDEX trace_key ON trace (key) WHERE key <> '';
 CREATE INDEX trace_queue_sequence ON trace (queue, sequence) WHERE queue <> '';
 )sql"},
+    // Trace events and metrics samples moved to their own file (kHistoryMigrations); prepareCatalogSchema copies
+    // a catalog's rows there before this runs.
+    {5, R"sql(
+DROP TABLE trace;
+DROP TABLE metrics;
+)sql"},
 };
+
+// The history file: trace events and metrics samples, never synced (docs/storage-format.md "History").
+constexpr Migration kHistoryMigrations[] = {
+    {1, R"sql(
+CREATE TABLE trace (
+    id INTEGER PRIMARY KEY,
+    at INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    queue TEXT NOT NULL,
+    sequence INTEGER NOT NULL,
+    message_id TEXT NOT NULL,
+    key TEXT NOT NULL,
+    detail TEXT NOT NULL
+);
+CREATE INDEX trace_at ON trace (at);
+CREATE INDEX trace_message_id ON trace (message_id) WHERE message_id <> '';
+CREATE INDEX trace_key ON trace (key) WHERE key <> '';
+CREATE INDEX trace_queue_sequence ON trace (queue, sequence) WHERE queue <> '';
+CREATE TABLE metrics (
+    id INTEGER PRIMARY KEY,
+    at INTEGER NOT NULL,
+    queue TEXT NOT NULL,  -- '' for the broker-wide sample
+    published INTEGER NOT NULL,
+    confirmed INTEGER NOT NULL,
+    nacked INTEGER NOT NULL,
+    delivered INTEGER NOT NULL,
+    redelivered INTEGER NOT NULL,
+    acked INTEGER NOT NULL,
+    retried INTEGER NOT NULL,
+    dead_lettered INTEGER NOT NULL,
+    expired INTEGER NOT NULL,
+    deduplicated INTEGER NOT NULL,
+    ready INTEGER NOT NULL,
+    unacked INTEGER NOT NULL,
+    delayed INTEGER NOT NULL,
+    dead_letter_depth INTEGER NOT NULL,
+    unflushed INTEGER NOT NULL,
+    confirm_p50_us INTEGER NOT NULL,
+    confirm_p99_us INTEGER NOT NULL,
+    fsync_p50_us INTEGER NOT NULL,
+    fsync_p99_us INTEGER NOT NULL
+);
+CREATE INDEX metrics_queue_at ON metrics (queue, at);
+CREATE INDEX metrics_at ON metrics (at);
+)sql"},
+};
+
+// The columns both schemas' trace and metrics tables have, for moving a catalog's history (version < 5).
+constexpr const char* kTraceColumns = "id, at, kind, queue, sequence, message_id, key, detail";
+constexpr const char* kMetricsColumns =
+    "id, at, queue, published, confirmed, nacked, delivered, redelivered, acked, retried, dead_lettered, expired, "
+    "deduplicated, ready, unacked, delayed, dead_letter_depth, unflushed, confirm_p50_us, confirm_p99_us, "
+    "fsync_p50_us, fsync_p99_us";
+constexpr int64_t kFirstCatalogWithoutHistory = 5;
+
+struct Schema {
+    const char* noun;  // in messages: "not a Depot catalog"
+    int64_t applicationId;
+    std::span<const Migration> migrations;
+    const char* synchronous;  // PRAGMA synchronous value
+};
+
+const Schema kCatalogSchema{"catalog", kApplicationId, kMigrations, "FULL"};
+// Trace and metrics are history, not promises: a power cut may lose the last of them (or damage the file,
+// which Catalog::open then sets aside). Never syncing keeps their writes off the commit log's disk queue.
+const Schema kHistorySchema{"history file", kHistoryApplicationId, kHistoryMigrations, "OFF"};
 
 static_assert(std::size(kMigrations) > 0 && kMigrations[std::size(kMigrations) - 1].version == Catalog::kSchemaVersion,
               "the last migration defines Catalog::kSchemaVersion");
+static_assert(kMigrations[std::size(kMigrations) - 1].version >= kFirstCatalogWithoutHistory);
 
-Status notACatalog(const std::string& path, std::string_view why) {
-    return Status::corruption(path + " is not a Depot catalog (" + std::string(why) + ")");
+int64_t latestVersion(const Schema& schema) { return schema.migrations.back().version; }
+
+Status notOurs(const Schema& schema, const std::string& path, std::string_view why) {
+    return Status::corruption(path + " is not a Depot " + schema.noun + " (" + std::string(why) + ")");
 }
 
 // Reads the header fields without writing anything, so a file we refuse is left exactly as it was.
-Result<int64_t> checkIdentity(SqliteDb& db, const std::string& path) {
-    Result<int64_t> version = db.queryInt64("PRAGMA user_version", "read catalog schema version of " + path);
+Result<int64_t> checkIdentity(SqliteDb& db, const Schema& schema, const std::string& path) {
+    Result<int64_t> version = db.queryInt64("PRAGMA user_version", "read schema version of " + path);
     if (!version) {
         if ((sqlite3_extended_errcode(db.handle()) & 0xff) == SQLITE_NOTADB)
-            return notACatalog(path, "not an SQLite database");
+            return notOurs(schema, path, "not an SQLite database");
         return version.status();
     }
-    if (*version > Catalog::kSchemaVersion)
-        return Status::corruption(path + ": catalog schema version " + std::to_string(*version) +
-                                  " is newer than this build (" + std::to_string(Catalog::kSchemaVersion) + ")");
+    if (*version > latestVersion(schema))
+        return Status::corruption(path + ": " + schema.noun + " schema version " + std::to_string(*version) +
+                                  " is newer than this build (" + std::to_string(latestVersion(schema)) + ")");
     Result<int64_t> applicationId = db.queryInt64("PRAGMA application_id", "read application id of " + path);
     if (!applicationId)
         return applicationId.status();
-    if (*applicationId != 0 && *applicationId != kApplicationId)
-        return notACatalog(path, "SQLite database of another application");
+    if (*applicationId != 0 && *applicationId != schema.applicationId)
+        return notOurs(schema, path, "SQLite database of another application or kind");
     if (*version == 0) {
         Result<int64_t> objects = db.queryInt64("SELECT count(*) FROM sqlite_master", "read schema of " + path);
         if (!objects)
             return objects.status();
         if (*objects > 0)
-            return notACatalog(path, "SQLite database with tables but no catalog schema version");
+            return notOurs(schema, path, "SQLite database with tables but no schema version");
     }
     return version;
 }
 
-Status configure(SqliteDb& db, const std::string& path) {
+Status configure(SqliteDb& db, const Schema& schema, const std::string& path) {
     Result<std::string> mode = db.queryText("PRAGMA journal_mode=WAL", "switch " + path + " to WAL");
     if (!mode)
         return mode.status();
     if (*mode != "wal")
         return Status::ioError("switch " + path + " to WAL: SQLite kept journal mode '" + *mode + "'");
-    DEPOT_RETURN_IF_ERROR(db.exec("PRAGMA synchronous=FULL", "set synchronous=FULL on " + path));
+    std::string synchronous = std::string("PRAGMA synchronous=") + schema.synchronous;
+    DEPOT_RETURN_IF_ERROR(db.exec(synchronous.c_str(), "set synchronous on " + path));
     return db.exec("PRAGMA foreign_keys=ON", "enable foreign keys on " + path);
 }
 
-Status migrate(SqliteDb& db, const std::string& path, int64_t from) {
-    for (const Migration& migration : kMigrations) {
-        if (migration.version <= from)
+Status migrate(SqliteDb& db, const Schema& schema, const std::string& path, int64_t from, int64_t to) {
+    for (const Migration& migration : schema.migrations) {
+        if (migration.version <= from || migration.version > to)
             continue;
         std::string what = "migrate " + path + " to schema version " + std::to_string(migration.version);
         Result<SqliteTransaction> transaction = SqliteTransaction::begin(db, what);
@@ -176,21 +254,62 @@ Status migrate(SqliteDb& db, const std::string& path, int64_t from) {
             continue;
         DEPOT_RETURN_IF_ERROR(db.exec(migration.sql, what));
         std::string stamp = "PRAGMA user_version=" + std::to_string(migration.version) +
-                            "; PRAGMA application_id=" + std::to_string(kApplicationId);
+                            "; PRAGMA application_id=" + std::to_string(schema.applicationId);
         DEPOT_RETURN_IF_ERROR(db.exec(stamp.c_str(), what));
         DEPOT_RETURN_IF_ERROR(transaction->commit());
     }
     return Status::ok();
 }
 
-}  // namespace
+// Copies a version 1-4 catalog's trace and metrics rows into the history file, replacing what it holds, in one
+// transaction through an attached connection. The catalog drops its tables only afterwards (migration 5), so a
+// crash in between copies them again on the next start rather than losing them.
+Status copyHistory(SqliteDb& db, const std::string& path, const std::string& historyPath) {
+    const std::string what = "move trace and metrics history from " + path + " to " + historyPath;
+    Result<SqliteStatement> attach = db.prepare("ATTACH DATABASE ? AS history", what);
+    if (!attach)
+        return attach.status();
+    DEPOT_RETURN_IF_ERROR(attach->bindAll(historyPath));
+    DEPOT_RETURN_IF_ERROR(attach->run());
+    Status copied = [&]() -> Status {
+        Result<SqliteTransaction> transaction = SqliteTransaction::begin(db, what);
+        if (!transaction)
+            return transaction.status();
+        const std::string sql = std::string("DELETE FROM history.trace; DELETE FROM history.metrics; ") +
+                                "INSERT INTO history.trace (" + kTraceColumns + ") SELECT " + kTraceColumns +
+                                " FROM main.trace; INSERT INTO history.metrics (" + kMetricsColumns + ") SELECT " +
+                                kMetricsColumns + " FROM main.metrics;";
+        DEPOT_RETURN_IF_ERROR(db.exec(sql.c_str(), what));
+        return transaction->commit();
+    }();
+    Status detached = db.exec("DETACH DATABASE history", what);
+    return copied.isOk() ? detached : copied;
+}
 
-Status prepareCatalogSchema(SqliteDb& db, const std::string& path) {
-    Result<int64_t> version = checkIdentity(db, path);
+Status prepare(SqliteDb& db, const Schema& schema, const std::string& path, const std::string& historyPath) {
+    Result<int64_t> version = checkIdentity(db, schema, path);
     if (!version)
         return version.status();
-    DEPOT_RETURN_IF_ERROR(configure(db, path));
-    return migrate(db, path, *version);
+    DEPOT_RETURN_IF_ERROR(configure(db, schema, path));
+    const bool holdsHistory = &schema == &kCatalogSchema && *version > 0 && *version < kFirstCatalogWithoutHistory;
+    if (holdsHistory)
+        DEPOT_RETURN_IF_ERROR(copyHistory(db, path, historyPath));
+    DEPOT_RETURN_IF_ERROR(migrate(db, schema, path, *version, latestVersion(schema)));
+    // The dropped tables' pages would otherwise stay in the file as free pages for good.
+    return holdsHistory ? db.exec("VACUUM", "compact " + path + " after moving its history out") : Status::ok();
+}
+
+}  // namespace
+
+Status prepareCatalogSchema(SqliteDb& db, const std::string& path, const std::string& historyPath) {
+    return prepare(db, kCatalogSchema, path, historyPath);
+}
+
+Status prepareHistorySchema(SqliteDb& db, const std::string& path) { return prepare(db, kHistorySchema, path, {}); }
+
+Status createOlderCatalogSchema(SqliteDb& db, const std::string& path, int version) {
+    DEPOT_RETURN_IF_ERROR(configure(db, kCatalogSchema, path));
+    return migrate(db, kCatalogSchema, path, 0, version);
 }
 
 }  // namespace depot::catalog

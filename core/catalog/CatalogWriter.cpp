@@ -36,8 +36,8 @@ Status prepareInto(SqliteDb& db, SqliteStatement& into, std::string_view sql, st
 
 }  // namespace
 
-CatalogWriter::CatalogWriter(SqliteDb& db, std::mutex& dbMutex, CatalogOptions options)
-    : m_db(db), m_dbMutex(dbMutex), m_options(options) {}
+CatalogWriter::CatalogWriter(Kind kind, SqliteDb& db, std::mutex& dbMutex, CatalogOptions options)
+    : m_kind(kind), m_db(db), m_dbMutex(dbMutex), m_options(options) {}
 
 CatalogWriter::~CatalogWriter() {
     {
@@ -52,7 +52,7 @@ CatalogWriter::~CatalogWriter() {
 Status CatalogWriter::start() {
     try {
         m_thread = std::thread([this] {
-            nameThisThread("depot-catalog");
+            nameThisThread(m_kind == Kind::History ? "depot-history" : "depot-audit");
             run();
         });
     } catch (const std::system_error& e) {
@@ -166,28 +166,16 @@ Status CatalogWriter::write(const Batch& batch, std::unique_ptr<Statements>& sta
     std::lock_guard lock(m_dbMutex);
     if (!statements) {
         // Prepared on first use rather than in start(), so a failure is retried with the next batch.
-        Result<std::unique_ptr<Statements>> prepared = prepareStatements(m_db);
+        Result<std::unique_ptr<Statements>> prepared = prepareStatements(m_db, m_kind);
         if (!prepared)
             return prepared.status();
         statements = std::move(*prepared);
     }
-    // Trace events and metrics samples are history, not promises: their commit does not fsync the WAL (a power
-    // cut may lose the last ones; a crashed process only those not yet written). A batch holding an audit entry
-    // is synced like a definition. The connection is shared with definition writes: FULL again before unlocking.
-    const bool history = batch.audit.empty();
-    if (history)
-        DEPOT_RETURN_IF_ERROR(m_db.exec("PRAGMA synchronous=NORMAL", "relax syncing for a history batch"));
-    Status written = writeTransaction(batch, *statements);
-    if (history) {
-        Status restored = m_db.exec("PRAGMA synchronous=FULL", "restore synchronous=FULL after a history batch");
-        if (written && !restored)
-            return restored;
-    }
-    return written;
+    return writeTransaction(batch, *statements);
 }
 
 Status CatalogWriter::writeTransaction(const Batch& batch, Statements& statements) {
-    Result<SqliteTransaction> transaction = SqliteTransaction::begin(m_db, "write catalog history batch");
+    Result<SqliteTransaction> transaction = SqliteTransaction::begin(m_db, m_kind == Kind::History ? "write history batch" : "write audit batch");
     if (!transaction)
         return transaction.status();
     DEPOT_RETURN_IF_ERROR(insertAll(batch, statements));
@@ -239,16 +227,19 @@ Status CatalogWriter::pruneOlder(broker::TimeMs now, Statements& statements) {
     return statements.pruneMetricsByAge.run();
 }
 
-Result<std::unique_ptr<CatalogWriter::Statements>> CatalogWriter::prepareStatements(SqliteDb& db) {
+Result<std::unique_ptr<CatalogWriter::Statements>> CatalogWriter::prepareStatements(SqliteDb& db, Kind kind) {
     auto s = std::make_unique<CatalogWriter::Statements>();
+    if (kind == Kind::Audit) {
+        DEPOT_RETURN_IF_ERROR(prepareInto(
+            db, s->insertAudit,
+            "INSERT INTO audit (at, actor, action, target, detail, count, ok) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "insert audit entry"));
+        return s;
+    }
     DEPOT_RETURN_IF_ERROR(prepareInto(
         db, s->insertTrace,
         "INSERT INTO trace (at, kind, queue, sequence, message_id, key, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
         "insert trace event"));
-    DEPOT_RETURN_IF_ERROR(
-        prepareInto(db, s->insertAudit,
-                    "INSERT INTO audit (at, actor, action, target, detail, count, ok) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    "insert audit entry"));
     DEPOT_RETURN_IF_ERROR(prepareInto(
         db, s->insertMetrics,
         "INSERT INTO metrics (at, queue, published, confirmed, nacked, delivered, redelivered, acked, retried, "

@@ -1,7 +1,8 @@
 #pragma once
-// CatalogWriter: the thread that writes trace events, audit entries and metrics samples to the catalog, so
-// the threads producing them never wait on SQLite. Whatever is queued when the thread wakes is committed in one
-// transaction, with statements prepared once and reused; only a batch holding an audit entry is fsynced.
+// CatalogWriter: a thread that writes rows for the catalog, so the threads producing them never wait on SQLite.
+// Whatever is queued when the thread wakes is committed in one transaction, with statements prepared once and
+// reused. The catalog runs two: one writes audit entries into the catalog file (synced like a definition), the
+// other trace events and metrics samples into the history file (never synced), each on its own connection.
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -19,9 +20,12 @@ namespace depot::catalog {
 
 class CatalogWriter {
 public:
-    // `db` is the catalog's main connection, shared with definition writes under `dbMutex`; both outlive the
-    // writer. Nothing is written until start().
-    CatalogWriter(SqliteDb& db, std::mutex& dbMutex, CatalogOptions options);
+    // Audit: appendAudit only. History: appendTrace, appendMetrics and prune.
+    enum class Kind { Audit, History };
+
+    // `db` is the connection to write with, shared with other writes under `dbMutex` (the catalog's
+    // definitions); both outlive the writer. Nothing is written until start().
+    CatalogWriter(Kind kind, SqliteDb& db, std::mutex& dbMutex, CatalogOptions options);
     ~CatalogWriter();  // commits everything queued, then joins the thread
     CatalogWriter(const CatalogWriter&) = delete;
     CatalogWriter& operator=(const CatalogWriter&) = delete;
@@ -62,7 +66,7 @@ private:
     // A batch this big means the writer fell behind (steady load makes a few thousand per commit).
     static constexpr size_t kTrimAfterEvents = 20'000;
 
-    static Result<std::unique_ptr<Statements>> prepareStatements(SqliteDb& db);
+    static Result<std::unique_ptr<Statements>> prepareStatements(SqliteDb& db, Kind kind);
     void run();
     Status write(const Batch& batch, std::unique_ptr<Statements>& statements);
     Status writeTransaction(const Batch& batch, Statements& statements);
@@ -73,6 +77,7 @@ private:
     // round was a futex call on the broker thread and a pointless one on the writer's.
     void queued();
 
+    const Kind m_kind;
     SqliteDb& m_db;
     std::mutex& m_dbMutex;
     const CatalogOptions m_options;

@@ -2,7 +2,7 @@
 # Per-thread CPU of every depotd and depot-bench process over SECONDS (default 5), busiest first, as a share of
 # one core. Run it while a benchmark runs, e.g.
 #   build/tests/bench/depot-bench wire --only publish@64 --seconds 12 & sleep 4; tests/bench/thread-cpu.sh 5
-# Depot names its threads (depot-broker, depot-flusher, depot-catalog, depot-client, ...); ZMQbg/IO/0 is
+# Depot names its threads (depot-broker, depot-flusher, depot-history, depot-client, ...); ZMQbg/IO/0 is
 # ZeroMQ's I/O thread of the process before it.
 set -euo pipefail
 seconds=${1:-5}

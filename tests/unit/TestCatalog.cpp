@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "catalog/Catalog.h"
+#include "catalog/CatalogSchema.h"
 #include "catalog/Sqlite.h"
 #include "support/TempDir.h"
 
@@ -104,6 +105,15 @@ void execOnFile(const std::string& path, const char* sql) {
     Result<SqliteDb> db = SqliteDb::open(path, SqliteDb::Mode::ReadWriteCreate);
     QVERIFY2(db.isOk(), db.status().toString().c_str());
     CHECK_OK(db->exec(sql, "test setup"));
+}
+
+// -1 when the query fails (a missing table, say).
+int64_t int64OnFile(const std::string& path, const char* sql) {
+    Result<SqliteDb> db = SqliteDb::open(path, SqliteDb::Mode::ReadOnly);
+    if (!db)
+        return -1;
+    Result<int64_t> value = db->queryInt64(sql, "test check");
+    return value ? *value : -1;
 }
 
 }  // namespace
@@ -300,6 +310,107 @@ private slots:
         QCOMPARE(catalog.status().code(), StatusCode::Corruption);
         QVERIFY2(catalog.status().message().find("is not a Depot catalog") != std::string::npos,
                  catalog.status().toString().c_str());
+    }
+
+    void testTraceAndMetricsLiveInTheHistoryFileAuditInTheCatalog() {
+        test::TempDir dir;
+        auto catalog = openCatalog(dir.file("catalog.db"));
+        QVERIFY(catalog);
+        QVERIFY(catalog->appendTrace(traceEvent(kNow, "m1", "k1")));
+        catalog->appendMetrics({metricsSample(kNow, "orders", 1)});
+        catalog->appendAudit({kNow, "alice", "purge", "orders", "", 3, true});
+        CHECK_OK(catalog->flush());
+        QCOMPARE(int64OnFile(dir.file("history.db"), "SELECT count(*) FROM trace"), int64_t(1));
+        QCOMPARE(int64OnFile(dir.file("history.db"), "SELECT count(*) FROM metrics"), int64_t(1));
+        QCOMPARE(int64OnFile(dir.file("catalog.db"), "SELECT count(*) FROM audit"), int64_t(1));
+        QCOMPARE(int64OnFile(dir.file("catalog.db"),
+                             "SELECT count(*) FROM sqlite_master WHERE name IN ('trace', 'metrics')"),
+                 int64_t(0));
+    }
+
+    // A definition is a promise made now: it must not wait while history's file is busy (a trace batch, a
+    // console query, another process reading it).
+    void testDefinitionsDoNotWaitForTheHistoryFile() {
+        test::TempDir dir;
+        auto catalog = openCatalog(dir.file("catalog.db"));
+        QVERIFY(catalog);
+        Result<SqliteDb> other = SqliteDb::open(dir.file("history.db"), SqliteDb::Mode::ReadWriteCreate);
+        QVERIFY(other.isOk());
+        CHECK_OK(other->exec("BEGIN IMMEDIATE", "hold history's write lock"));
+        QVERIFY(catalog->insertQueue(queueInfo("orders")).isOk());
+        CHECK_OK(catalog->putSettings({{"flush/default", "async"}}));
+        QCOMPARE(catalog->loadQueues()->size(), size_t(1));
+        CHECK_OK(other->exec("ROLLBACK", "release history's write lock"));
+    }
+
+    // A catalog from before the history file (schema 4) keeps its trace and metrics: they move to history.db.
+    void testVersionFourCatalogMovesItsHistoryOut() {
+        test::TempDir dir;
+        const std::string path = dir.file("catalog.db");
+        {
+            Result<SqliteDb> db = SqliteDb::open(path, SqliteDb::Mode::ReadWriteCreate);
+            QVERIFY(db.isOk());
+            CHECK_OK(createOlderCatalogSchema(*db, path, 4));
+            CHECK_OK(db->exec("INSERT INTO queues (name, kind, policy, created_at) VALUES ('orders', 'normal', '{}', 1);"
+                              "INSERT INTO trace (at, kind, queue, sequence, message_id, key, detail) VALUES "
+                              "  (1700000000000, 'published', 'orders', 7, 'm1', 'k1', 'old'),"
+                              "  (1700000000001, 'acked', 'orders', 7, '', '', 'old');"
+                              "INSERT INTO metrics SELECT 1, 1700000000000, 'orders', 1, 2, 3, 4, 5, 6, 7, 8, 9, 10,"
+                              "  11, 12, 13, 14, 15, 16, 17, 18, 19;",
+                              "fill a version 4 catalog"));
+        }
+        // Rows a crash left behind in history.db after an earlier, unfinished move are replaced, not doubled.
+        {
+            const std::string history = dir.file("history.db");
+            Result<SqliteDb> db = SqliteDb::open(history, SqliteDb::Mode::ReadWriteCreate);
+            QVERIFY(db.isOk());
+            CHECK_OK(prepareHistorySchema(*db, history));
+            CHECK_OK(db->exec("INSERT INTO trace (at, kind, queue, sequence, message_id, key, detail) VALUES "
+                              "(1700000000000, 'published', 'orders', 7, 'm1', 'k1', 'copied before a crash')",
+                              "leave a half-finished move behind"));
+        }
+        QCOMPARE(int64OnFile(path, "PRAGMA user_version"), int64_t(4));
+        for (int open = 0; open < 2; ++open) {
+            auto catalog = openCatalog(path);
+            QVERIFY(catalog);
+            Result<std::vector<TraceEvent>> trace = catalog->queryTrace({"m1", "", 10});
+            QVERIFY2(trace.isOk(), trace.status().toString().c_str());
+            QCOMPARE(trace->size(), size_t(2));
+            QCOMPARE(std::string(toString(trace->back().kind)), std::string("acked"));
+            Result<std::vector<MetricsSample>> metrics = catalog->queryMetrics("orders", 0, INT64_MAX);
+            QVERIFY(metrics.isOk());
+            QCOMPARE(metrics->size(), size_t(1));
+            QCOMPARE(metrics->front().fsyncP99Us, uint64_t(19));
+            QCOMPARE(catalog->loadQueues()->size(), size_t(1));
+        }
+        QCOMPARE(int64OnFile(path, "PRAGMA user_version"), int64_t(Catalog::kSchemaVersion));
+        QCOMPARE(int64OnFile(path, "SELECT count(*) FROM sqlite_master WHERE name IN ('trace', 'metrics')"), int64_t(0));
+    }
+
+    void testDamagedHistoryFileIsSetAsideAndANewOneBegun_data() {
+        QTest::addColumn<QByteArray>("content");  // as in testForeignFileIsRefused
+        QTest::newRow("binary") << QByteArray(8192, '\x5a');
+        QTest::newRow("a catalog, not a history file") << QByteArray("sql:PRAGMA application_id = 1146115121");
+        QTest::newRow("newer history schema") << QByteArray("sql:PRAGMA user_version = 99");
+    }
+    void testDamagedHistoryFileIsSetAsideAndANewOneBegun() {
+        QFETCH(QByteArray, content);
+        test::TempDir dir;
+        const std::string history = dir.file("history.db");
+        if (content.startsWith("sql:"))
+            execOnFile(history, content.mid(4).constData());
+        else
+            std::ofstream(history, std::ios::binary).write(content.constData(), content.size());
+        std::ifstream before(history, std::ios::binary);
+        const std::string original((std::istreambuf_iterator<char>(before)), std::istreambuf_iterator<char>());
+        auto catalog = openCatalog(dir.file("catalog.db"));
+        QVERIFY(catalog);
+        QVERIFY(catalog->appendTrace(traceEvent(kNow, "m1", "k1")));
+        CHECK_OK(catalog->flush());
+        QCOMPARE(catalog->queryTrace({"m1", "", 10})->size(), size_t(1));
+        std::ifstream aside(history + ".damaged", std::ios::binary);
+        const std::string kept((std::istreambuf_iterator<char>(aside)), std::istreambuf_iterator<char>());
+        QVERIFY(kept == original);
     }
 
     void testHistoryIsQueryableAfterFlushAndReopen() {

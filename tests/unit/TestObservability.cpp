@@ -694,7 +694,7 @@ void TestObservability::testTheBrokersThreadsAreNamed() {
         std::getline(comm, name);
         names.insert(name);
     }
-    for (const char* expected : {"depot-broker", "depot-flusher", "depot-catalog", "depot-prealloc"})
+    for (const char* expected : {"depot-broker", "depot-flusher", "depot-audit", "depot-history", "depot-prealloc"})
         QVERIFY2(names.count(expected), expected);
 }
 
