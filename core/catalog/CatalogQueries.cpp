@@ -1,6 +1,8 @@
 // History queries: trace and metrics from the history file, audit from the catalog, each read through its file's
 // read-only connection so they never wait behind the writer threads' batches.
 #include <algorithm>
+#include <cstddef>
+#include <iterator>
 #include <limits>
 #include <string>
 
@@ -35,20 +37,28 @@ Result<std::vector<T>> collect(SqliteStatement& statement, FromRow fromRow) {
     }
 }
 
-Result<TraceEvent> traceFromRow(const SqliteStatement& row) {
+// The events of one row: one, or two for a row of kind kFlushedConfirmedRow (CatalogWriter.h).
+Result<std::vector<TraceEvent>> traceFromRow(const SqliteStatement& row) {
     TraceEvent event;
     event.at = row.int64At(0);
     std::string kind = row.textAt(1);
-    std::optional<broker::TraceKind> parsed = broker::traceKindFromString(kind);
+    const bool pair = kind == CatalogWriter::kFlushedConfirmedRow;
+    std::optional<broker::TraceKind> parsed = pair ? broker::TraceKind::Flushed : broker::traceKindFromString(kind);
     if (!parsed)
-        return Status::corruption("trace event in catalog has unknown kind '" + kind + "'");
+        return Status::corruption("trace event in history has unknown kind '" + kind + "'");
     event.kind = *parsed;
     event.queue = row.textAt(2);
     event.sequence = uint64_t(row.int64At(3));
     event.messageId = row.textAt(4);
     event.key = row.textAt(5);
     event.detail = row.textAt(6);
-    return event;
+    std::vector<TraceEvent> events{event};
+    if (pair) {
+        event.kind = broker::TraceKind::Confirmed;
+        event.detail.clear();
+        events.push_back(std::move(event));
+    }
+    return events;
 }
 
 Result<AuditEntry> auditFromRow(const SqliteStatement& row) {
@@ -83,7 +93,7 @@ Result<SqliteDb*> CatalogFile::reader() {
     return &*readDb;
 }
 
-// The newest `limit` matches, returned oldest first: the inner query picks them, the outer one orders them.
+// The last `limit` matches recorded, returned oldest first: the inner query picks them, the outer one orders them.
 // The broker records some events (acked, rejected, retry-scheduled, deleted) with only the queue and sequence
 // that identify the message, so an event without a message id also matches when its (queue, sequence) is
 // that of an event matching the id or key. Events without a queue (publish refusals, transaction events)
@@ -104,8 +114,9 @@ Result<std::vector<TraceEvent>> Catalog::queryTrace(const broker::TraceQuery& qu
         std::string linking = "SELECT queue, sequence FROM trace WHERE " + match + " AND queue <> ''";
         where = "WHERE " + match + " OR (+message_id = '' AND queue <> '' AND (queue, sequence) IN (" + linking + "))";
     }
+    // The limit keeps the events recorded last (rowid: no index on `at` to keep up), shown in time order.
     std::string sql = "SELECT at, kind, queue, sequence, message_id, key, detail FROM (SELECT * FROM trace " + where +
-                      " ORDER BY at DESC, id DESC LIMIT ?3) ORDER BY at, id";
+                      " ORDER BY id DESC LIMIT ?3) ORDER BY at, id";
     std::lock_guard lock(m_impl->history.readMutex);
     Result<SqliteDb*> db = m_impl->history.reader();
     if (!db)
@@ -114,7 +125,16 @@ Result<std::vector<TraceEvent>> Catalog::queryTrace(const broker::TraceQuery& qu
     if (!statement)
         return statement.status();
     DEPOT_RETURN_IF_ERROR(statement->bindAll(query.messageId, query.key, sqlLimit(query.limit)));
-    return collect<TraceEvent>(*statement, traceFromRow);
+    Result<std::vector<std::vector<TraceEvent>>> rows = collect<std::vector<TraceEvent>>(*statement, traceFromRow);
+    if (!rows)
+        return rows.status();
+    std::vector<TraceEvent> events;
+    for (std::vector<TraceEvent>& row : *rows)
+        std::move(row.begin(), row.end(), std::back_inserter(events));
+    // A row holding two events may have taken the limit past: the oldest go.
+    if (events.size() > query.limit)
+        events.erase(events.begin(), events.end() - ptrdiff_t(query.limit));
+    return events;
 }
 
 Result<std::vector<AuditEntry>> Catalog::queryAudit(const broker::AuditQuery& query) {

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <iterator>
 #include <limits>
+#include <string_view>
 #include <system_error>
 #include <thread>
 #include <utility>
@@ -32,6 +33,13 @@ Status prepareInto(SqliteDb& db, SqliteStatement& into, std::string_view sql, st
         return statement.status();
     into = std::move(*statement);
     return Status::ok();
+}
+
+// Whether one row of kFlushedConfirmedRow holds both events exactly (its detail is the flushed one's).
+bool flushedThenConfirmed(const broker::TraceEvent& flushed, const broker::TraceEvent& confirmed) {
+    return flushed.kind == broker::TraceKind::Flushed && confirmed.kind == broker::TraceKind::Confirmed &&
+           confirmed.detail.empty() && flushed.at == confirmed.at && flushed.sequence == confirmed.sequence &&
+           flushed.queue == confirmed.queue && flushed.messageId == confirmed.messageId && flushed.key == confirmed.key;
 }
 
 }  // namespace
@@ -188,11 +196,16 @@ Status CatalogWriter::insertAll(const Batch& batch, Statements& statements) {
     SqliteStatement& trace = statements.insertTrace;
     size_t rows = 0;
     for (const std::vector<broker::TraceEvent>& chunk : batch.trace) {
-        for (const broker::TraceEvent& e : chunk) {
+        for (size_t i = 0; i < chunk.size(); ++i) {
             if (++rows % kRowsBetweenYields == 0)
                 std::this_thread::yield();
-            DEPOT_RETURN_IF_ERROR(
-                trace.bindAll(e.at, broker::toString(e.kind), e.queue, e.sequence, e.messageId, e.key, e.detail));
+            const broker::TraceEvent& e = chunk[i];
+            std::string_view kind = broker::toString(e.kind);
+            if (i + 1 < chunk.size() && flushedThenConfirmed(e, chunk[i + 1])) {
+                kind = kFlushedConfirmedRow;
+                ++i;
+            }
+            DEPOT_RETURN_IF_ERROR(trace.bindAll(e.at, kind, e.queue, e.sequence, e.messageId, e.key, e.detail));
             DEPOT_RETURN_IF_ERROR(trace.run());
         }
     }
@@ -247,8 +260,12 @@ Result<std::unique_ptr<CatalogWriter::Statements>> CatalogWriter::prepareStateme
         "confirm_p50_us, confirm_p99_us, fsync_p50_us, fsync_p99_us) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         "insert metrics sample"));
-    DEPOT_RETURN_IF_ERROR(
-        prepareInto(db, s->pruneTraceByAge, "DELETE FROM trace WHERE at < ?", "prune trace events by age"));
+    // Rowids follow time (no index on `at`): everything before the first row that is new enough goes, found by
+    // reading just the rows that are deleted anyway. With none new enough, all go.
+    DEPOT_RETURN_IF_ERROR(prepareInto(db, s->pruneTraceByAge,
+                                      "DELETE FROM trace WHERE id < coalesce((SELECT id FROM trace WHERE at >= ?1 "
+                                      "ORDER BY id LIMIT 1), (SELECT max(id) FROM trace) + 1)",
+                                      "prune trace events by age"));
     // Rowids grow with insertion, so the newest N rows are the ones within N of the largest rowid. Gaps left by
     // pruning by age only make this keep fewer, never more, than N.
     DEPOT_RETURN_IF_ERROR(prepareInto(db, s->pruneTraceByCount,

@@ -44,6 +44,11 @@ public:
     Status flush();
     uint64_t droppedTrace() const { return m_dropped.load(std::memory_order_relaxed); }
 
+    // A sync-flushed publish's `flushed` event ("fdatasync") and its `confirmed` event (no detail), recorded one
+    // after the other for the same message at the same moment, are stored as one trace row of this kind, with the
+    // flushed event's detail; queries read it back as the two events. One row fewer per confirmed publish.
+    static constexpr const char* kFlushedConfirmedRow = "flushed+confirmed";
+
 private:
     struct Batch {
         // As handed over: a broker round's events move in whole, not one by one under the lock.

@@ -328,6 +328,40 @@ private slots:
                  int64_t(0));
     }
 
+    // A sync publish's flushed and confirmed events share one row; they read back exactly as recorded.
+    void testFlushedAndConfirmedShareARowAndReadBackAsTwoEvents() {
+        test::TempDir dir;
+        auto catalog = openCatalog(dir.file("catalog.db"));
+        QVERIFY(catalog);
+        auto event = [](TraceKind kind, uint64_t sequence, std::string detail) {
+            return TraceEvent{kNow, kind, "orders", sequence, "", "", std::move(detail)};
+        };
+        const std::vector<TraceEvent> recorded{
+            event(TraceKind::Flushed, 7, "fdatasync"), event(TraceKind::Confirmed, 7, ""),
+            event(TraceKind::Flushed, 8, "fdatasync"), event(TraceKind::Confirmed, 8, "a detail: not paired"),
+            event(TraceKind::Flushed, 9, "fdatasync"), event(TraceKind::Confirmed, 10, ""),  // other messages
+        };
+        catalog->appendTrace(recorded);
+        CHECK_OK(catalog->flush());
+        QCOMPARE(int64OnFile(dir.file("history.db"), "SELECT count(*) FROM trace"), int64_t(5));
+        Result<std::vector<TraceEvent>> events = catalog->queryTrace({});
+        QVERIFY(events.isOk());
+        QCOMPARE(events->size(), recorded.size());
+        for (size_t i = 0; i < recorded.size(); ++i) {
+            const TraceEvent& a = (*events)[i];
+            const TraceEvent& b = recorded[i];
+            QCOMPARE(std::string(toString(a.kind)), std::string(toString(b.kind)));
+            QCOMPARE(a.sequence, b.sequence);
+            QCOMPARE(a.detail, b.detail);
+            QCOMPARE(a.at, b.at);
+            QCOMPARE(a.queue, b.queue);
+        }
+        Result<std::vector<TraceEvent>> last = catalog->queryTrace({"", "", 1});
+        QVERIFY(last.isOk());
+        QCOMPARE(last->size(), size_t(1));
+        QCOMPARE(last->front().sequence, uint64_t(10));
+    }
+
     // A definition is a promise made now: it must not wait while history's file is busy (a trace batch, a
     // console query, another process reading it).
     void testDefinitionsDoNotWaitForTheHistoryFile() {
@@ -477,8 +511,8 @@ private slots:
                                    << "blue" << 100 << QStringList{"m1", "m1", "m2", "m3", "m2"};
         QTest::newRow("everything") << ""
                                     << "" << 100 << QStringList{"m1", "m1", "m2", "m3", "m4", "m2"};
-        QTest::newRow("limit keeps the newest") << ""
-                                                << "" << 2 << QStringList{"m4", "m2"};
+        QTest::newRow("limit keeps the last recorded") << ""
+                                                       << "" << 2 << QStringList{"m1", "m2"};
         QTest::newRow("no match") << "m9"
                                   << "green" << 100 << QStringList{};
     }
@@ -490,7 +524,8 @@ private slots:
         test::TempDir dir;
         auto catalog = openCatalog(dir.file("catalog.db"));
         QVERIFY(catalog);
-        // The last event is the earliest: results are ordered by time, then by arrival.
+        // The last event is the earliest: results are ordered by time, then by arrival; the limit keeps the
+        // events recorded last.
         catalog->appendTrace(std::vector<TraceEvent>{
             traceEvent(kNow + 10, "m1", "blue"),
             traceEvent(kNow + 20, "m2", "red"),

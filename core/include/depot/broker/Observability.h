@@ -47,7 +47,7 @@ struct TraceEvent {
 struct TraceQuery {
     std::string messageId;  // match either this ...
     std::string key;        // ... or this (both empty: everything)
-    size_t limit = 1000;
+    size_t limit = 1000;    // the matches recorded last; returned in time order
 };
 
 struct AuditEntry {
