@@ -205,7 +205,8 @@ Status CatalogWriter::insertAll(const Batch& batch, Statements& statements) {
                 kind = kFlushedConfirmedRow;
                 ++i;
             }
-            DEPOT_RETURN_IF_ERROR(trace.bindAll(e.at, kind, e.queue, e.sequence, e.messageId, e.key, e.detail));
+            DEPOT_RETURN_IF_ERROR(
+                trace.bindAllUncopied(e.at, kind, e.queue, e.sequence, e.messageId, e.key, e.detail));
             DEPOT_RETURN_IF_ERROR(trace.run());
         }
     }

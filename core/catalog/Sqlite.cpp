@@ -59,6 +59,12 @@ Status SqliteStatement::bind(int index, std::string_view text) {
     return rc == SQLITE_OK ? Status::ok() : sqliteStatus(sqlite3_db_handle(m_statement), rc, m_what);
 }
 
+Status SqliteStatement::bindUncopied(int index, std::string_view text) {
+    const char* data = text.data() ? text.data() : "";
+    int rc = sqlite3_bind_text64(m_statement, index, data, text.size(), SQLITE_STATIC, SQLITE_UTF8);
+    return rc == SQLITE_OK ? Status::ok() : sqliteStatus(sqlite3_db_handle(m_statement), rc, m_what);
+}
+
 Status SqliteStatement::bindNull(int index) {
     int rc = sqlite3_bind_null(m_statement, index);
     return rc == SQLITE_OK ? Status::ok() : sqliteStatus(sqlite3_db_handle(m_statement), rc, m_what);

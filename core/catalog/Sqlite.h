@@ -33,12 +33,23 @@ public:
     // read back with a cast, so they round-trip exactly.
     Status bind(int index, int64_t value);
     Status bind(int index, std::string_view text);
+    // Binds without copying: `text` must stay valid and unchanged until the statement has run and been reset.
+    Status bindUncopied(int index, std::string_view text);
     Status bindNull(int index);
     template <typename... Values>
     Status bindAll(const Values&... values) {
         int index = 0;
         Status status;
         ((status = status.isOk() ? bindOne(++index, values) : status), ...);
+        return status;
+    }
+    // As bindAll, with text bound by bindUncopied: for rows written straight after binding, from values that
+    // outlive the run (a copy per text column was a malloc and a memcpy per row).
+    template <typename... Values>
+    Status bindAllUncopied(const Values&... values) {
+        int index = 0;
+        Status status;
+        ((status = status.isOk() ? bindOne(++index, values, false) : status), ...);
         return status;
     }
 
@@ -53,11 +64,11 @@ public:
 
 private:
     template <typename T>
-    Status bindOne(int index, const T& value) {
+    Status bindOne(int index, const T& value, bool copy = true) {
         if constexpr (std::is_integral_v<T>)
             return bind(index, static_cast<int64_t>(value));
         else
-            return bind(index, std::string_view(value));
+            return copy ? bind(index, std::string_view(value)) : bindUncopied(index, std::string_view(value));
     }
 
     sqlite3_stmt* m_statement = nullptr;
