@@ -139,7 +139,20 @@ void CatalogWriter::run() {
     std::unique_ptr<Statements> statements;
     std::unique_lock lock(m_mutex);
     auto lastCommit = std::chrono::steady_clock::now() - kMinCommitInterval;
+    size_t sinceTrim = 0;  // trace events written since the heap was last trimmed
     for (;;) {
+#ifdef __GLIBC__
+        // Caught up after a burst: hand the memory its events took back, or the process keeps the burst's peak
+        // size for good (glibc keeps freed heap). Not while events keep coming: the next burst reuses it.
+        if (m_pending.empty() && sinceTrim >= kTrimAfterEvents) {
+            lock.unlock();
+            ::malloc_trim(0);
+            lock.lock();
+            sinceTrim = 0;
+            if (m_stopping || !m_pending.empty())
+                continue;
+        }
+#endif
         m_idle = true;
         m_wake.wait(lock, [&] { return m_stopping || !m_pending.empty(); });
         m_idle = false;
@@ -152,12 +165,8 @@ void CatalogWriter::run() {
         uint64_t generation = m_queuedGeneration;
         lock.unlock();
         Status status = write(batch, statements);
-        const bool backlog = batch.traceCount >= kTrimAfterEvents;
+        sinceTrim += batch.traceCount;
         batch = Batch{};  // freed outside the lock: the broker thread appends meanwhile
-#ifdef __GLIBC__
-        // A backlog of events drained: hand its memory back, or the process keeps the peak's size for good.
-        if (backlog) ::malloc_trim(0);
-#endif
         lock.lock();
         if (!status.isOk() && m_firstError.isOk())
             m_firstError = std::move(status);

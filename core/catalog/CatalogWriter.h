@@ -68,7 +68,8 @@ private:
     // for a core, and confirms waiting for them (publish@64: fdatasync p99 3.9-4.2 ms -> 1.8-3.1 ms, msgs/s
     // +15-30 %; docs/benchmarks.md). A yield costs a syscall per 64 rows, about 1 % of the rows' time.
     static constexpr size_t kRowsBetweenYields = 64;
-    // A batch this big means the writer fell behind (steady load makes a few thousand per commit).
+    // After writing this many events, the writer trims the heap once it has caught up (DESIGN: RAM per queued
+    // message is a target; a burst's freed event memory would otherwise stay in the process).
     static constexpr size_t kTrimAfterEvents = 20'000;
 
     static Result<std::unique_ptr<Statements>> prepareStatements(SqliteDb& db, Kind kind);
