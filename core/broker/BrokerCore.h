@@ -196,6 +196,8 @@ private:
     Route route(const PublishRequest& request);
     void nackPublish(ConfirmHandler& handler, const PublishRequest& request, NackReason reason, std::string error);
     bool checkOverflow(const Route& route, ConfirmHandler& handler, const PublishRequest& request);
+    // The route's queues that do not hold this message already. Moves route.queues out when none does (the
+    // common case, saving a copy): the route is only read again when every queue held it.
     std::vector<Queue*> dropDuplicates(Route& route, const Message& message, std::vector<std::string>& dupQueues);
     void confirmDuplicate(const Route& route, const std::string& id, std::vector<std::string> dupQueues,
                           ConfirmHandler handler);

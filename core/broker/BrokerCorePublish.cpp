@@ -105,12 +105,14 @@ bool BrokerCore::checkOverflow(const Route& route, ConfirmHandler& handler, cons
 
 std::vector<Queue*> BrokerCore::dropDuplicates(Route& route, const Message& message,
                                                std::vector<std::string>& dupQueues) {
-    if (message.id.empty()) return route.queues;
-    std::vector<Queue*> keep;
+    if (message.id.empty()) return std::move(route.queues);
+    std::vector<Queue*> keep;  // filled only once a duplicate turns up: most publishes have none
+    bool anyDuplicate = false;
     uint64_t hash = idHash(message.id);
     // A publish with this id still staged is in no window yet: append it now so it is (a rare, early append).
     if (m_stagedIds.find(hash)) m_stager.flush();
-    for (Queue* queue : route.queues) {
+    for (size_t i = 0; i < route.queues.size(); ++i) {
+        Queue* queue = route.queues[i];
         auto sequence = queue->info.policy.dedupWindow.count() > 0 ? queue->dedup.find(hash) : std::nullopt;
         bool duplicate = false;
         if (sequence) {
@@ -121,14 +123,16 @@ std::vector<Queue*> BrokerCore::dropDuplicates(Route& route, const Message& mess
             duplicate = stored && (*stored)->messageId == message.id;
         }
         if (duplicate) {
+            if (!anyDuplicate) keep.assign(route.queues.begin(), route.queues.begin() + ptrdiff_t(i));
+            anyDuplicate = true;
             dupQueues.push_back(queue->info.name);
             count(*queue, &Counters::deduplicated);
             traceEvent(TraceKind::Duplicate, queue, *sequence, message.id, message.key, "");
-        } else {
+        } else if (anyDuplicate) {
             keep.push_back(queue);
         }
     }
-    return keep;
+    return anyDuplicate ? keep : std::move(route.queues);
 }
 
 void BrokerCore::publish(PublishRequest request, ConfirmHandler handler) {

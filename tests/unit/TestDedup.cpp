@@ -2,6 +2,8 @@
 // stored once; the window expires, can be disabled, and survives a restart.
 #include <QtTest>
 
+#include <algorithm>
+
 #include "support/BrokerHarness.h"
 
 using namespace depot;
@@ -41,6 +43,7 @@ private slots:
     void testZeroWindowDisablesDedup();
     void testDifferentIdsAreNotDuplicates();
     void testWindowIsPerQueue();
+    void testFanoutStoresOnlyWhereTheIdIsNew();
     void testWindowSurvivesRestart_data();
     void testWindowSurvivesRestart();
     void testExpiredWindowStaysExpiredAfterRestart_data();
@@ -194,6 +197,27 @@ void TestDedup::testWindowIsPerQueue() {
     QCOMPARE(int(h.publishTo("fan", "", "x", withId("shared")).outcome), int(PublishOutcome::Duplicate));
     QCOMPARE(h.depth("a"), uint64_t(1));
     QCOMPARE(h.depth("b"), uint64_t(1));
+}
+
+// The queue that holds the id already is passed over; the ones before and after it store the message.
+void TestDedup::testFanoutStoresOnlyWhereTheIdIsNew() {
+    BrokerHarness h;
+    for (const char* queue : {"a", "b", "c"})
+        h.declare(queue);
+    QCOMPARE(int(h.publish("b", "x", withId("shared")).outcome), int(PublishOutcome::Confirmed));
+    QVERIFY(h.broker().declareExchange({"fan", ExchangeType::Fanout, ""}).isOk());
+    for (const char* queue : {"a", "b", "c"})
+        QVERIFY(h.broker().bind({"fan", queue, ""}).isOk());
+    PublishResult result = h.publishTo("fan", "", "x", withId("shared"));
+    QCOMPARE(int(result.outcome), int(PublishOutcome::Confirmed));
+    std::vector<std::string> queues = result.queues;
+    std::sort(queues.begin(), queues.end());
+    QCOMPARE(queues, (std::vector<std::string>{"a", "b", "c"}));  // stored in a and c, already in b
+    QCOMPARE(h.depth("a"), uint64_t(1));
+    QCOMPARE(h.depth("b"), uint64_t(1));
+    QCOMPARE(h.depth("c"), uint64_t(1));
+    QCOMPARE(h.queueStats("b").counters.deduplicated, uint64_t(1));
+    QCOMPARE(h.queueStats("a").counters.deduplicated, uint64_t(0));
 }
 
 void TestDedup::testWindowSurvivesRestart_data() {
