@@ -28,6 +28,15 @@ uint64_t BrokerCore::steadyNs() {
                         .count());
 }
 
+// Transient messages live in memory only, so their sequences start afresh at every start. Counting from the
+// clock (2^20 numbers a millisecond, far more than a broker publishes) keeps a restarted broker from handing out
+// the last run's numbers, by which the trace in history.db still names those messages (queue, sequence).
+uint64_t BrokerCore::firstTransientSequence(TimeMs now) {
+    constexpr uint64_t kMillisBits = 43;  // until the year 2248; beyond, the count wraps within the range
+    const uint64_t millis = uint64_t(std::max<TimeMs>(now, 0)) & ((uint64_t(1) << kMillisBits) - 1);
+    return (uint64_t(1) << 63) | (millis << 20);
+}
+
 Status BrokerCore::recover() {
     DEPOT_RETURN_IF_ERROR(loadSettings());
     DEPOT_RETURN_IF_ERROR(loadRole());
@@ -37,6 +46,7 @@ Status BrokerCore::recover() {
     if (m_role == Role::Primary)  // a replica's definitions are its primary's
         for (auto& [id, queue] : m_queues) (void)ensureDeadLetterQueue(*queue);
     TimeMs at = now();
+    m_nextTransient = firstTransientSequence(at);
     m_nextSample = at + kSampleIntervalMs;
     m_nextReclaim = at;
     m_nextPrune = at;

@@ -278,6 +278,7 @@ private:
     TimeMs now() const { return m_clock.now(); }
     static uint64_t steadyNs();
     bool isTransientSequence(uint64_t sequence) const { return sequence >> 63; }
+    static uint64_t firstTransientSequence(TimeMs now);
 
     BrokerOptions m_options;
     Clock& m_clock;

@@ -137,6 +137,7 @@ private slots:
     void testTraceByKeyFindsEveryMessageWithTheKey();
     void testCatalogLinksEventsWithoutIdByQueueAndSequence();
     void testTraceBeyondRetainedRowsIsPruned();
+    void testTransientSequencesAreNotReusedAfterARestart();
     void testHistoryOlderThanRetentionIsPruned();
     // Metrics.
     void testCountersMatchWhatHappened_data();
@@ -393,6 +394,29 @@ void TestObservability::testTraceBeyondRetainedRowsIsPruned() {
     // m8's published event, which carried its id, is gone: its remaining confirm can no longer be found by id.
     QVERIFY(traceOf(h, "m8").empty());
     QVERIFY(traceOf(h, "m0").empty());
+}
+
+// A transient message's trace names it by (queue, sequence) after its published event; a restarted broker must
+// not give a new message the number of one from before, or the old trace would show the new message's events.
+void TestObservability::testTransientSequencesAreNotReusedAfterARestart() {
+    BrokerHarness h;
+    QueuePolicy policy;
+    policy.durable = false;
+    h.declare("scratch", policy);
+    QCOMPARE(int(h.publish("scratch", "before", withId("old")).outcome), int(PublishOutcome::Confirmed));
+    auto [consumer, inbox] = h.consume("scratch");
+    auto delivery = inbox->next();
+    QVERIFY(delivery);
+    QVERIFY(h.broker().ack(consumer, delivery->tag).isOk());
+    const std::vector<TraceEvent> before = traceOf(h, "old");
+    QCOMPARE(kinds(before), (QStringList{"published", "confirmed", "delivered", "acked"}));
+    h.clock().advance(1);  // a restart takes a millisecond at least
+    QVERIFY(h.restart().isOk());
+    QCOMPARE(int(h.publish("scratch", "after", withId("new")).outcome), int(PublishOutcome::Confirmed));
+    const std::vector<TraceEvent> after = traceOf(h, "new");
+    QCOMPARE(kinds(after), (QStringList{"published", "confirmed"}));
+    QVERIFY(after.front().sequence > before.front().sequence);
+    QCOMPARE(kinds(traceOf(h, "old")), kinds(before));  // nothing of the new message
 }
 
 void TestObservability::testHistoryOlderThanRetentionIsPruned() {
