@@ -107,6 +107,14 @@ void execOnFile(const std::string& path, const char* sql) {
     CHECK_OK(db->exec(sql, "test setup"));
 }
 
+// `content` as the file's bytes, or, when it starts with "sql:", the SQL after that run on a new database there.
+void makeFile(const std::string& path, const QByteArray& content) {
+    if (content.startsWith("sql:"))
+        execOnFile(path, content.mid(4).constData());
+    else
+        std::ofstream(path, std::ios::binary).write(content.constData(), content.size());
+}
+
 // -1 when the query fails (a missing table, say).
 int64_t int64OnFile(const std::string& path, const char* sql) {
     Result<SqliteDb> db = SqliteDb::open(path, SqliteDb::Mode::ReadOnly);
@@ -289,7 +297,7 @@ private slots:
     }
 
     void testForeignFileIsRefused_data() {
-        QTest::addColumn<QByteArray>("content");  // written as the file's bytes, unless it starts with "sql:"
+        QTest::addColumn<QByteArray>("content");  // for makeFile()
         QTest::newRow("text") << QByteArray("this is not a database, just some text that is long enough\n");
         QTest::newRow("binary") << QByteArray(8192, '\x5a');
         QTest::newRow("truncated sqlite header") << QByteArray("SQLite format 3\0\x10\0", 19);
@@ -300,11 +308,7 @@ private slots:
         QFETCH(QByteArray, content);
         test::TempDir dir;
         const std::string path = dir.file("catalog.db");
-        if (content.startsWith("sql:")) {
-            execOnFile(path, content.mid(4).constData());
-        } else {
-            std::ofstream(path, std::ios::binary).write(content.constData(), content.size());
-        }
+        makeFile(path, content);
         Result<std::unique_ptr<Catalog>> catalog = Catalog::open(path);
         QVERIFY(!catalog.isOk());
         QCOMPARE(catalog.status().code(), StatusCode::Corruption);
@@ -422,7 +426,7 @@ private slots:
     }
 
     void testDamagedHistoryFileIsSetAsideAndANewOneBegun_data() {
-        QTest::addColumn<QByteArray>("content");  // as in testForeignFileIsRefused
+        QTest::addColumn<QByteArray>("content");  // for makeFile()
         QTest::newRow("binary") << QByteArray(8192, '\x5a');
         QTest::newRow("a catalog, not a history file") << QByteArray("sql:PRAGMA application_id = 1146115121");
         QTest::newRow("newer history schema") << QByteArray("sql:PRAGMA user_version = 99");
@@ -431,10 +435,7 @@ private slots:
         QFETCH(QByteArray, content);
         test::TempDir dir;
         const std::string history = dir.file("history.db");
-        if (content.startsWith("sql:"))
-            execOnFile(history, content.mid(4).constData());
-        else
-            std::ofstream(history, std::ios::binary).write(content.constData(), content.size());
+        makeFile(history, content);
         std::ifstream before(history, std::ios::binary);
         const std::string original((std::istreambuf_iterator<char>(before)), std::istreambuf_iterator<char>());
         auto catalog = openCatalog(dir.file("catalog.db"));
