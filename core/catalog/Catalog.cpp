@@ -90,10 +90,10 @@ Result<std::unique_ptr<Catalog>> Catalog::open(const std::string& path, CatalogO
         return db.status();
     DEPOT_RETURN_IF_ERROR(prepareCatalogSchema(*db, path, historyPath));
     auto impl = std::make_unique<Impl>(options, path, std::move(*db), historyPath, std::move(*history));
-    impl->auditWriter = std::make_unique<CatalogWriter>(CatalogWriter::Kind::Audit, impl->catalog.db,
-                                                        impl->catalog.dbMutex, options);
-    impl->historyWriter = std::make_unique<CatalogWriter>(CatalogWriter::Kind::History, impl->history.db,
-                                                          impl->history.dbMutex, options);
+    impl->auditWriter =
+        std::make_unique<CatalogWriter>(CatalogWriter::Kind::Audit, impl->catalog.db, impl->catalog.dbMutex, options);
+    impl->historyWriter =
+        std::make_unique<CatalogWriter>(CatalogWriter::Kind::History, impl->history.db, impl->history.dbMutex, options);
     DEPOT_RETURN_IF_ERROR(impl->auditWriter->start());
     DEPOT_RETURN_IF_ERROR(impl->historyWriter->start());
     return std::unique_ptr<Catalog>(new Catalog(std::move(impl)));
@@ -257,7 +257,8 @@ Status Catalog::putSettings(const std::map<std::string, std::string>& settings) 
 
 Status Catalog::deleteSetting(const std::string& key) {
     std::lock_guard lock(m_impl->catalog.dbMutex);
-    return runOnce(m_impl->catalog.db, "DELETE FROM settings WHERE key = ?", "delete setting " + key + " from the catalog", key);
+    return runOnce(m_impl->catalog.db, "DELETE FROM settings WHERE key = ?",
+                   "delete setting " + key + " from the catalog", key);
 }
 
 Status Catalog::deleteExchange(const std::string& name) {

@@ -28,7 +28,9 @@ struct CatalogFile {
 
 struct Catalog::Impl {
     Impl(CatalogOptions options, std::string path, SqliteDb db, std::string historyPath, SqliteDb historyDb)
-        : options(options), catalog(std::move(path), std::move(db)), history(std::move(historyPath), std::move(historyDb)) {}
+        : options(options),
+          catalog(std::move(path), std::move(db)),
+          history(std::move(historyPath), std::move(historyDb)) {}
 
     const CatalogOptions options;
     CatalogFile catalog;  // definitions, settings, audit: synced

@@ -1,7 +1,7 @@
 #pragma once
-// The schemas of the catalog and of its history file, and their migrations. The database's `PRAGMA user_version` is the number of the last
-// migration applied; each migration runs in its own transaction together with the version bump, so a crash
-// leaves the file at one version or the next, never in between.
+// The schemas of the catalog and of its history file, and their migrations. The database's `PRAGMA user_version` is the
+// number of the last migration applied; each migration runs in its own transaction together with the version bump, so a
+// crash leaves the file at one version or the next, never in between.
 #include <string>
 
 #include "catalog/Sqlite.h"

@@ -192,7 +192,8 @@ Status CatalogWriter::write(const Batch& batch, std::unique_ptr<Statements>& sta
 }
 
 Status CatalogWriter::writeTransaction(const Batch& batch, Statements& statements) {
-    Result<SqliteTransaction> transaction = SqliteTransaction::begin(m_db, m_kind == Kind::History ? "write history batch" : "write audit batch");
+    Result<SqliteTransaction> transaction =
+        SqliteTransaction::begin(m_db, m_kind == Kind::History ? "write history batch" : "write audit batch");
     if (!transaction)
         return transaction.status();
     DEPOT_RETURN_IF_ERROR(insertAll(batch, statements));
@@ -214,8 +215,7 @@ Status CatalogWriter::insertAll(const Batch& batch, Statements& statements) {
                 kind = kFlushedConfirmedRow;
                 ++i;
             }
-            DEPOT_RETURN_IF_ERROR(
-                trace.bindAllUncopied(e.at, kind, e.queue, e.sequence, e.messageId, e.key, e.detail));
+            DEPOT_RETURN_IF_ERROR(trace.bindAllUncopied(e.at, kind, e.queue, e.sequence, e.messageId, e.key, e.detail));
             DEPOT_RETURN_IF_ERROR(trace.run());
         }
     }
@@ -253,10 +253,10 @@ Status CatalogWriter::pruneOlder(broker::TimeMs now, Statements& statements) {
 Result<std::unique_ptr<CatalogWriter::Statements>> CatalogWriter::prepareStatements(SqliteDb& db, Kind kind) {
     auto s = std::make_unique<CatalogWriter::Statements>();
     if (kind == Kind::Audit) {
-        DEPOT_RETURN_IF_ERROR(prepareInto(
-            db, s->insertAudit,
-            "INSERT INTO audit (at, actor, action, target, detail, count, ok) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            "insert audit entry"));
+        DEPOT_RETURN_IF_ERROR(
+            prepareInto(db, s->insertAudit,
+                        "INSERT INTO audit (at, actor, action, target, detail, count, ok) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        "insert audit entry"));
         return s;
     }
     DEPOT_RETURN_IF_ERROR(prepareInto(

@@ -389,13 +389,14 @@ private slots:
             Result<SqliteDb> db = SqliteDb::open(path, SqliteDb::Mode::ReadWriteCreate);
             QVERIFY(db.isOk());
             CHECK_OK(createOlderCatalogSchema(*db, path, 4));
-            CHECK_OK(db->exec("INSERT INTO queues (name, kind, policy, created_at) VALUES ('orders', 'normal', '{}', 1);"
-                              "INSERT INTO trace (at, kind, queue, sequence, message_id, key, detail) VALUES "
-                              "  (1700000000000, 'published', 'orders', 7, 'm1', 'k1', 'old'),"
-                              "  (1700000000001, 'acked', 'orders', 7, '', '', 'old');"
-                              "INSERT INTO metrics SELECT 1, 1700000000000, 'orders', 1, 2, 3, 4, 5, 6, 7, 8, 9, 10,"
-                              "  11, 12, 13, 14, 15, 16, 17, 18, 19;",
-                              "fill a version 4 catalog"));
+            CHECK_OK(
+                db->exec("INSERT INTO queues (name, kind, policy, created_at) VALUES ('orders', 'normal', '{}', 1);"
+                         "INSERT INTO trace (at, kind, queue, sequence, message_id, key, detail) VALUES "
+                         "  (1700000000000, 'published', 'orders', 7, 'm1', 'k1', 'old'),"
+                         "  (1700000000001, 'acked', 'orders', 7, '', '', 'old');"
+                         "INSERT INTO metrics SELECT 1, 1700000000000, 'orders', 1, 2, 3, 4, 5, 6, 7, 8, 9, 10,"
+                         "  11, 12, 13, 14, 15, 16, 17, 18, 19;",
+                         "fill a version 4 catalog"));
         }
         // Rows a crash left behind in history.db after an earlier, unfinished move are replaced, not doubled.
         {
@@ -403,9 +404,10 @@ private slots:
             Result<SqliteDb> db = SqliteDb::open(history, SqliteDb::Mode::ReadWriteCreate);
             QVERIFY(db.isOk());
             CHECK_OK(prepareHistorySchema(*db, history));
-            CHECK_OK(db->exec("INSERT INTO trace (at, kind, queue, sequence, message_id, key, detail) VALUES "
-                              "(1700000000000, 'published', 'orders', 7, 'm1', 'k1', 'copied before a crash')",
-                              "leave a half-finished move behind"));
+            CHECK_OK(
+                db->exec("INSERT INTO trace (at, kind, queue, sequence, message_id, key, detail) VALUES "
+                         "(1700000000000, 'published', 'orders', 7, 'm1', 'k1', 'copied before a crash')",
+                         "leave a half-finished move behind"));
         }
         QCOMPARE(int64OnFile(path, "PRAGMA user_version"), int64_t(4));
         for (int open = 0; open < 2; ++open) {
@@ -422,7 +424,8 @@ private slots:
             QCOMPARE(catalog->loadQueues()->size(), size_t(1));
         }
         QCOMPARE(int64OnFile(path, "PRAGMA user_version"), int64_t(Catalog::kSchemaVersion));
-        QCOMPARE(int64OnFile(path, "SELECT count(*) FROM sqlite_master WHERE name IN ('trace', 'metrics')"), int64_t(0));
+        QCOMPARE(int64OnFile(path, "SELECT count(*) FROM sqlite_master WHERE name IN ('trace', 'metrics')"),
+                 int64_t(0));
     }
 
     void testDamagedHistoryFileIsSetAsideAndANewOneBegun_data() {
