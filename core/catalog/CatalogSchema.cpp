@@ -287,26 +287,35 @@ Status copyHistory(SqliteDb& db, const std::string& path, const std::string& his
     return copied.isOk() ? detached : copied;
 }
 
-Status prepare(SqliteDb& db, const Schema& schema, const std::string& path, const std::string& historyPath) {
+// Checks the file is ours and no newer than this build, and configures the connection: its schema version.
+Result<int64_t> ready(SqliteDb& db, const Schema& schema, const std::string& path) {
     Result<int64_t> version = checkIdentity(db, schema, path);
     if (!version)
         return version.status();
     DEPOT_RETURN_IF_ERROR(configure(db, schema, path));
-    const bool holdsHistory = &schema == &kCatalogSchema && *version > 0 && *version < kFirstCatalogWithoutHistory;
-    if (holdsHistory)
-        DEPOT_RETURN_IF_ERROR(copyHistory(db, path, historyPath));
-    DEPOT_RETURN_IF_ERROR(migrate(db, schema, path, *version, latestVersion(schema)));
-    // The dropped tables' pages would otherwise stay in the file as free pages for good.
-    return holdsHistory ? db.exec("VACUUM", "compact " + path + " after moving its history out") : Status::ok();
+    return version;
 }
 
 }  // namespace
 
 Status prepareCatalogSchema(SqliteDb& db, const std::string& path, const std::string& historyPath) {
-    return prepare(db, kCatalogSchema, path, historyPath);
+    Result<int64_t> version = ready(db, kCatalogSchema, path);
+    if (!version)
+        return version.status();
+    const bool holdsHistory = *version > 0 && *version < kFirstCatalogWithoutHistory;
+    if (holdsHistory)
+        DEPOT_RETURN_IF_ERROR(copyHistory(db, path, historyPath));
+    DEPOT_RETURN_IF_ERROR(migrate(db, kCatalogSchema, path, *version, latestVersion(kCatalogSchema)));
+    // The dropped tables' pages would otherwise stay in the file as free pages for good.
+    return holdsHistory ? db.exec("VACUUM", "compact " + path + " after moving its history out") : Status::ok();
 }
 
-Status prepareHistorySchema(SqliteDb& db, const std::string& path) { return prepare(db, kHistorySchema, path, {}); }
+Status prepareHistorySchema(SqliteDb& db, const std::string& path) {
+    Result<int64_t> version = ready(db, kHistorySchema, path);
+    if (!version)
+        return version.status();
+    return migrate(db, kHistorySchema, path, *version, latestVersion(kHistorySchema));
+}
 
 Status createOlderCatalogSchema(SqliteDb& db, const std::string& path, int version) {
     DEPOT_RETURN_IF_ERROR(configure(db, kCatalogSchema, path));
