@@ -9,11 +9,13 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <initializer_list>
 #include <map>
 #include <set>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -23,6 +25,7 @@
 #include "broker/LiveMessages.h"
 #include "broker/LogStager.h"
 #include "broker/Queue.h"
+#include "broker/TraceBatch.h"
 #include "catalog/Catalog.h"
 #include "depot/broker/Broker.h"
 #include "depot/broker/Replication.h"
@@ -267,8 +270,11 @@ private:
     void expireReplicaWaits(TimeMs at);
 
     // Observability (BrokerCoreStats.cpp).
-    void traceEvent(TraceKind kind, const Queue* queue, uint64_t sequence, const std::string& messageId,
-                    const std::string& key, std::string detail);
+    // Records an event for this round's trace batch (nothing when the trace is off); copies the text.
+    void traceEvent(TraceKind kind, const Queue* queue, uint64_t sequence, std::string_view messageId,
+                    std::string_view key, std::string_view detail);
+    // The parts joined in a buffer reused from event to event: valid until the next call.
+    std::string_view traceDetail(std::initializer_list<std::string_view> parts);
     void count(Queue& queue, uint64_t Counters::* field, uint64_t n = 1);
     void sampleMetrics(TimeMs now);
     void reclaimLog();
@@ -309,7 +315,8 @@ private:
 
     std::vector<uint32_t> m_dirty;
     std::vector<std::function<void()>> m_outbox;
-    std::vector<TraceEvent> m_traceBatch;  // this round's trace events, not yet handed to the catalog writer
+    TraceBatch m_traceBatch;  // this round's trace events, not yet handed to the catalog writer
+    std::string m_traceDetail;  // reused to format a frequent event's detail without an allocation
 
     Counters m_retiredCounters;  // of deleted queues, so totals never go backwards
     LatencyHistogram m_confirmLatency;

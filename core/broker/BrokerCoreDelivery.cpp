@@ -1,5 +1,6 @@
 // Delivery: consumers with prefetch credit, acks, nacks, retries with backoff, ack timeouts, delays and expiry.
 #include <algorithm>
+#include <charconv>
 
 #include "broker/BrokerCore.h"
 
@@ -10,6 +11,13 @@ void noop(const Status&, std::span<const uint64_t>, uint64_t) {}
 
 std::string formatMs(int64_t ms) {
     return ms % 1000 == 0 ? std::to_string(ms / 1000) + "s" : std::to_string(ms) + "ms";
+}
+
+// `value` in decimal, written into `buffer`.
+template <size_t N>
+std::string_view decimal(uint64_t value, char (&buffer)[N]) {
+    auto written = std::to_chars(buffer, buffer + N, value);
+    return {buffer, size_t(written.ptr - buffer)};
 }
 
 }  // namespace
@@ -74,7 +82,8 @@ Status BrokerCore::ack(uint64_t consumerId, uint64_t tag) {
     settleEntry(queue, entry);
     releaseKey(queue, entry);
     count(queue, &Counters::acked);
-    traceEvent(TraceKind::Acked, &queue, entry.sequence, "", "", "by " + consumer->spec.name);
+    if (m_options.trace)
+        traceEvent(TraceKind::Acked, &queue, entry.sequence, "", "", traceDetail({"by ", consumer->spec.name}));
     markDirty(queue);
     return Status::ok();
 }
@@ -182,9 +191,13 @@ bool BrokerCore::deliverOne(Queue& queue, Consumer& consumer) {
     if (entry.attempts > 1) count(queue, &Counters::redelivered);
     if (entry.attempts == 1 && at >= message.publishedAt)
         m_deliverLatency.record(uint64_t(at - message.publishedAt) * 1'000'000);
-    traceEvent(TraceKind::Delivered, &queue, entry.sequence, message.messageId, message.key,
-               "attempt " + std::to_string(entry.attempts) + " to consumer " + std::to_string(consumer.id) +
-                   (consumer.spec.name.empty() ? "" : " (" + consumer.spec.name + ")"));
+    if (m_options.trace) {
+        char attempt[8], id[24];
+        std::string_view name = consumer.spec.name;
+        traceEvent(TraceKind::Delivered, &queue, entry.sequence, message.messageId, message.key,
+                   traceDetail({"attempt ", decimal(entry.attempts, attempt), " to consumer ", decimal(consumer.id, id),
+                                name.empty() ? "" : " (", name, name.empty() ? "" : ")"}));
+    }
     if (consumer.spec.autoAck) {
         settleEntry(queue, entry);
         releaseKey(queue, entry);

@@ -1,6 +1,7 @@
 // Observability: trace events, counters, per-second metrics history, and reclaiming log space.
 #include <algorithm>
 #include <limits>
+#include <utility>
 
 #include "broker/BrokerCore.h"
 
@@ -20,19 +21,24 @@ uint64_t micros(uint64_t ns) { return ns / 1000; }
 
 }  // namespace
 
-void BrokerCore::traceEvent(TraceKind kind, const Queue* queue, uint64_t sequence, const std::string& messageId,
-                            const std::string& key, std::string detail) {
+void BrokerCore::traceEvent(TraceKind kind, const Queue* queue, uint64_t sequence, std::string_view messageId,
+                            std::string_view key, std::string_view detail) {
     if (!m_options.trace) return;
-    m_traceBatch.push_back(
-        TraceEvent{now(), kind, queue ? queue->info.name : "", sequence, messageId, key, std::move(detail)});
+    m_traceBatch.add(TraceEventView{now(), kind, queue ? std::string_view(queue->info.name) : std::string_view(),
+                                    sequence, messageId, key, detail});
+}
+
+std::string_view BrokerCore::traceDetail(std::initializer_list<std::string_view> parts) {
+    m_traceDetail.clear();
+    for (std::string_view part : parts) m_traceDetail.append(part);
+    return m_traceDetail;
 }
 
 void BrokerCore::handOverTrace() {
     if (m_traceBatch.empty()) return;
-    const size_t size = m_traceBatch.size();
-    m_catalog->appendTrace(std::move(m_traceBatch));
-    m_traceBatch.clear();
-    m_traceBatch.reserve(size);  // the next round is likely as big: one allocation instead of a growth series
+    const size_t bytes = m_traceBatch.bytes();
+    m_catalog->appendTrace(std::exchange(m_traceBatch, TraceBatch{}));
+    m_traceBatch.reserve(bytes);  // the next round is likely as big: one allocation instead of a growth series
 }
 
 void BrokerCore::count(Queue& queue, uint64_t Counters::* field, uint64_t n) { queue.counters.*field += n; }

@@ -317,9 +317,9 @@ Status Catalog::deleteBinding(const Binding& binding) {
     return Status::ok();
 }
 
-bool Catalog::appendTrace(broker::TraceEvent event) { return m_impl->historyWriter->appendTrace(std::move(event)); }
+bool Catalog::appendTrace(const broker::TraceEvent& event) { return m_impl->historyWriter->appendTrace(event); }
 
-void Catalog::appendTrace(std::vector<broker::TraceEvent> events) {
+void Catalog::appendTrace(broker::TraceBatch events) {
     m_impl->historyWriter->appendTrace(std::move(events));
 }
 

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "broker/TraceBatch.h"
 #include "depot/Result.h"
 #include "depot/broker/Observability.h"
 #include "depot/broker/Policy.h"
@@ -61,8 +62,8 @@ public:
     Status deleteSetting(const std::string& key);                            // absent: OK
 
     // Queued writes.
-    bool appendTrace(broker::TraceEvent event);  // false: dropped, the writer is too far behind
-    void appendTrace(std::vector<broker::TraceEvent> events);
+    bool appendTrace(const broker::TraceEvent& event);  // false: dropped, the writer is too far behind
+    void appendTrace(broker::TraceBatch events);        // as many as there is room for
     void appendAudit(broker::AuditEntry entry);
     void appendMetrics(std::vector<broker::MetricsSample> samples);
     // Waits until everything queued before the call is committed; returns the writer's first error, if any.

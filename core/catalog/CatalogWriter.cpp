@@ -36,7 +36,7 @@ Status prepareInto(SqliteDb& db, SqliteStatement& into, std::string_view sql, st
 }
 
 // Whether one row of kFlushedConfirmedRow holds both events exactly (its detail is the flushed one's).
-bool flushedThenConfirmed(const broker::TraceEvent& flushed, const broker::TraceEvent& confirmed) {
+bool flushedThenConfirmed(const broker::TraceEventView& flushed, const broker::TraceEventView& confirmed) {
     return flushed.kind == broker::TraceKind::Flushed && confirmed.kind == broker::TraceKind::Confirmed &&
            confirmed.detail.empty() && flushed.at == confirmed.at && flushed.sequence == confirmed.sequence &&
            flushed.queue == confirmed.queue && flushed.messageId == confirmed.messageId && flushed.key == confirmed.key;
@@ -75,26 +75,26 @@ void CatalogWriter::queued() {
         m_wake.notify_one();
 }
 
-bool CatalogWriter::appendTrace(broker::TraceEvent event) {
+bool CatalogWriter::appendTrace(const broker::TraceEvent& event) {
     std::lock_guard lock(m_mutex);
     if (m_pending.traceCount >= m_options.maxQueuedTrace) {
         m_dropped.fetch_add(1, std::memory_order_relaxed);
         return false;
     }
     ++m_pending.traceCount;
-    m_pending.trace.emplace_back().push_back(std::move(event));
+    m_pending.trace.emplace_back().add(event);
     queued();
     return true;
 }
 
-void CatalogWriter::appendTrace(std::vector<broker::TraceEvent> events) {
+void CatalogWriter::appendTrace(broker::TraceBatch events) {
     if (events.empty())
         return;
     std::lock_guard lock(m_mutex);
     size_t room = m_options.maxQueuedTrace - std::min(m_options.maxQueuedTrace, m_pending.traceCount);
     if (events.size() > room) {
         m_dropped.fetch_add(events.size() - room, std::memory_order_relaxed);
-        events.resize(room);
+        events.truncate(room);
     }
     if (events.empty())
         return;
@@ -205,15 +205,16 @@ Status CatalogWriter::writeTransaction(const Batch& batch, Statements& statement
 Status CatalogWriter::insertAll(const Batch& batch, Statements& statements) {
     SqliteStatement& trace = statements.insertTrace;
     size_t rows = 0;
-    for (const std::vector<broker::TraceEvent>& chunk : batch.trace) {
-        for (size_t i = 0; i < chunk.size(); ++i) {
+    for (const broker::TraceBatch& chunk : batch.trace) {
+        for (auto it = chunk.begin(); it != chunk.end();) {
             if (++rows % kRowsBetweenYields == 0)
                 std::this_thread::yield();
-            const broker::TraceEvent& e = chunk[i];
+            const broker::TraceEventView e = *it;
+            ++it;
             std::string_view kind = broker::toString(e.kind);
-            if (i + 1 < chunk.size() && flushedThenConfirmed(e, chunk[i + 1])) {
+            if (it != chunk.end() && flushedThenConfirmed(e, *it)) {
                 kind = kFlushedConfirmedRow;
-                ++i;
+                ++it;
             }
             DEPOT_RETURN_IF_ERROR(trace.bindAllUncopied(e.at, kind, e.queue, e.sequence, e.messageId, e.key, e.detail));
             DEPOT_RETURN_IF_ERROR(trace.run());

@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "broker/TraceBatch.h"
 #include "catalog/Catalog.h"
 #include "catalog/Sqlite.h"
 
@@ -34,8 +35,8 @@ public:
 
     // Trace events are refused (false, and counted) while maxQueuedTrace of them wait; audit entries and
     // metrics samples are always queued.
-    bool appendTrace(broker::TraceEvent event);
-    void appendTrace(std::vector<broker::TraceEvent> events);
+    bool appendTrace(const broker::TraceEvent& event);
+    void appendTrace(broker::TraceBatch events);
     void appendAudit(broker::AuditEntry entry);
     void appendMetrics(std::vector<broker::MetricsSample> samples);
     void prune(broker::TimeMs now);
@@ -52,7 +53,7 @@ public:
 private:
     struct Batch {
         // As handed over: a broker round's events move in whole, not one by one under the lock.
-        std::vector<std::vector<broker::TraceEvent>> trace;
+        std::vector<broker::TraceBatch> trace;
         size_t traceCount = 0;
         std::vector<broker::AuditEntry> audit;
         std::vector<broker::MetricsSample> metrics;

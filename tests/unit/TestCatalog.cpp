@@ -345,7 +345,7 @@ private slots:
             event(TraceKind::Flushed, 8, "fdatasync"), event(TraceKind::Confirmed, 8, "a detail: not paired"),
             event(TraceKind::Flushed, 9, "fdatasync"), event(TraceKind::Confirmed, 10, ""),  // other messages
         };
-        catalog->appendTrace(recorded);
+        catalog->appendTrace(broker::TraceBatch::of(recorded));
         CHECK_OK(catalog->flush());
         QCOMPARE(int64OnFile(dir.file("history.db"), "SELECT count(*) FROM trace"), int64_t(5));
         Result<std::vector<TraceEvent>> events = catalog->queryTrace({});
@@ -530,13 +530,13 @@ private slots:
         QVERIFY(catalog);
         // The last event is the earliest: results are ordered by time, then by arrival; the limit keeps the
         // events recorded last.
-        catalog->appendTrace(std::vector<TraceEvent>{
+        catalog->appendTrace(broker::TraceBatch::of({
             traceEvent(kNow + 10, "m1", "blue"),
             traceEvent(kNow + 20, "m2", "red"),
             traceEvent(kNow + 30, "m3", "blue"),
             traceEvent(kNow + 30, "m4", ""),
             traceEvent(kNow + 40, "m2", "red", TraceKind::Acked),
-        });
+        }));
         QVERIFY(catalog->appendTrace(traceEvent(kNow + 5, "m1", "blue", TraceKind::Delivered)));
         CHECK_OK(catalog->flush());
         Result<std::vector<TraceEvent>> events =
@@ -576,7 +576,7 @@ private slots:
         auto catalog = openCatalog(dir.file("catalog.db"), options);
         QVERIFY(catalog);
         QVERIFY(!catalog->appendTrace(traceEvent(kNow, "m1", "")));
-        catalog->appendTrace(std::vector<TraceEvent>{traceEvent(kNow, "m2", ""), traceEvent(kNow, "m3", "")});
+        catalog->appendTrace(broker::TraceBatch::of({traceEvent(kNow, "m2", ""), traceEvent(kNow, "m3", "")}));
         for (int i = 0; i < 50; ++i)
             catalog->appendAudit({kNow + i, "alice", "purge", "orders", "", 0, true});
         catalog->appendMetrics({metricsSample(kNow, "", 0)});
@@ -596,7 +596,7 @@ private slots:
         std::vector<TraceEvent> events;
         for (int i = 0; i < 10; ++i)
             events.push_back(traceEvent(kNow + i, "m" + std::to_string(i), ""));
-        catalog->appendTrace(std::move(events));  // nothing else is queued: 3 fit, 7 are dropped
+        catalog->appendTrace(broker::TraceBatch::of(events));  // nothing else is queued: 3 fit, 7 are dropped
         CHECK_OK(catalog->flush());
         QCOMPARE(catalog->droppedTrace(), uint64_t(7));
         Result<std::vector<TraceEvent>> stored = catalog->queryTrace({});
@@ -647,8 +647,8 @@ private slots:
         auto catalog = openCatalog(dir.file("catalog.db"), options);
         QVERIFY(catalog);
         const TimeMs now = kNow + 3'600'000;
-        catalog->appendTrace(std::vector<TraceEvent>{
-            traceEvent(now - 60'001, "old", ""), traceEvent(now - 60'000, "edge", ""), traceEvent(now - 1, "new", "")});
+        catalog->appendTrace(broker::TraceBatch::of({
+            traceEvent(now - 60'001, "old", ""), traceEvent(now - 60'000, "edge", ""), traceEvent(now - 1, "new", "")}));
         catalog->appendMetrics({metricsSample(now - 120'000, "", 1), metricsSample(now - 30'000, "", 2)});
         catalog->appendAudit({now - 3'000'000, "alice", "purge", "orders", "", 0, true});
         catalog->prune(now);

@@ -343,7 +343,7 @@ void TestObservability::testCatalogLinksEventsWithoutIdByQueueAndSequence() {
     auto event = [&](TraceKind kind, std::string queue, uint64_t sequence, std::string id) {
         return TraceEvent{at++, kind, std::move(queue), sequence, std::move(id), "", ""};
     };
-    (*catalog)->appendTrace(std::vector<TraceEvent>{
+    (*catalog)->appendTrace(broker::TraceBatch::of({
         event(TraceKind::Published, "q", 0, "m-1"), event(TraceKind::Published, "q", 40, "m-2"),
         event(TraceKind::Nacked, "", 0, "m-3"),           // refused publish: no queue, sequence 0
         event(TraceKind::Acked, "q", 0, ""),              // m-1's
@@ -351,7 +351,7 @@ void TestObservability::testCatalogLinksEventsWithoutIdByQueueAndSequence() {
         event(TraceKind::RetryScheduled, "q", 40, ""),    // m-2's
         event(TraceKind::Acked, "r", 40, ""),             // same sequence, other queue
         event(TraceKind::Delivered, "q", 40, "m-other"),  // a recorded id is never overridden by the link
-    });
+    }));
     QVERIFY((*catalog)->flush().isOk());
     auto sequencesOf = [&](const std::string& id, size_t limit) {
         QStringList out;
