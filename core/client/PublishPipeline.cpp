@@ -65,16 +65,26 @@ void PublishPipeline::sendOneway(const std::string& header, const std::string& b
 void PublishPipeline::startAttempt(const JobPtr& job) {
     ++job->attempt;
     job->state = PublishJob::State::Waiting;
-    armDeadline(job);
+    if (job->deadlineIncludesQueue)
+        armDeadline(job);
     m_waiting.emplace_back(job, job->attempt);
     pump();
+    // An async job sent at once got its deadline as it was sent; one left waiting gets it now (expire() tells
+    // backpressure from a missing session).
+    if (job->state == PublishJob::State::Waiting && !job->timer)
+        armDeadline(job);
 }
 
 void PublishPipeline::armDeadline(const JobPtr& job) {
     m_core.timers().cancel(job->timer);
-    job->timer = m_core.timers().schedule(SteadyClock::now() + job->timeout, [this, job] {
-        job->timer = {};
-        expire(job);
+    // Captures the sequence, not the job: small enough for std::function to hold without an allocation.
+    job->timer = m_core.timers().schedule(SteadyClock::now() + job->timeout, [this, sequence = job->sequence] {
+        auto it = m_jobs.find(sequence);
+        if (it == m_jobs.end())
+            return;  // finished meanwhile (its timer is cancelled then; this is a guard)
+        JobPtr expired = it->second;
+        expired->timer = {};
+        expire(expired);
     });
 }
 
@@ -169,8 +179,8 @@ void PublishPipeline::finishAttempt(const JobPtr& job, SendResult result) {
     }
     job->state = PublishJob::State::Done;
     m_jobs.erase(job->sequence);
-    SendCallback done = std::move(job->done);
-    done(result);
+    job->done(result);
+    m_core.publishSlots().retire(job);  // freed by the sending thread (PublishSlots.h)
 }
 
 void PublishPipeline::expire(const JobPtr& job) {

@@ -8,6 +8,7 @@
 #include <signal.h>
 
 #include <atomic>
+#include <future>
 #include <map>
 #include <mutex>
 #include <set>
@@ -349,6 +350,49 @@ private slots:
         CHECK_OK(producer.flush(Millis(kWaitMs)));
         QCOMPARE(other.load(), 0);
         QCOMPARE(confirmed.load(), 300);
+    }
+
+    // An async publish's deadline runs from the moment it is sent: one in flight to a broker that never answers
+    // ends unconfirmed (timed out) after it, and one that cannot be sent (no session) ends unavailable after it.
+    void testAsyncSendsEndUnconfirmedAtTheirDeadline() {
+        TempDir dir;
+        DepotdProcess depotd(dir.path());
+        QVERIFY2(depotd.start(), qPrintable(depotd.error()));
+        ClientOptions options = optionsFor(depotd.endpoint());
+        options.heartbeat = Millis(60000);  // the session outlives the pause: the publish is sent, then unanswered
+        auto connection = Connection::connect(options);
+        QVERIFY2(connection.isOk(), connection.status().toString().c_str());
+        options.heartbeat = Millis(200);  // this one notices the broker's end soon
+        auto losing = Connection::connect(options);
+        QVERIFY2(losing.isOk(), losing.status().toString().c_str());
+        Admin admin(*connection);
+        QVERIFY(admin.declareQueue({"deadline"}).isOk());
+        Producer producer(*connection);
+        SendOptions quick;
+        quick.timeout = Millis(300);
+        std::promise<SendResult> inFlight;
+        QVERIFY(depotd.pause());
+        producer.sendAsync(to("deadline", "unanswered"), [&](const SendResult& r) { inFlight.set_value(r); }, quick);
+        auto future = inFlight.get_future();
+        QVERIFY(future.wait_for(std::chrono::milliseconds(kWaitMs)) == std::future_status::ready);
+        SendResult timedOut = future.get();
+        QVERIFY(timedOut.unconfirmed());
+        QCOMPARE(int(timedOut.status.code()), int(StatusCode::TimedOut));
+        QVERIFY2(timedOut.status.message().find("may or may not be stored") != std::string::npos,
+                 timedOut.status.toString().c_str());
+        depotd.kill(SIGCONT);
+        depotd.kill(SIGKILL);
+        QTRY_VERIFY_WITH_TIMEOUT(!(*losing)->connected(), kWaitMs);
+        Producer unsentProducer(*losing);
+        std::promise<SendResult> unsent;
+        unsentProducer.sendAsync(to("deadline", "no session"), [&](const SendResult& r) { unsent.set_value(r); }, quick);
+        auto unsentFuture = unsent.get_future();
+        QVERIFY(unsentFuture.wait_for(std::chrono::milliseconds(kWaitMs)) == std::future_status::ready);
+        SendResult unavailable = unsentFuture.get();
+        QVERIFY(unavailable.unconfirmed());
+        QCOMPARE(int(unavailable.status.code()), int(StatusCode::Unavailable));
+        QVERIFY2(unavailable.status.message().find("not sent within 300 ms") != std::string::npos,
+                 unavailable.status.toString().c_str());
     }
 
     void testAdminOperationsRoundTrip() {
