@@ -59,11 +59,11 @@ Result<std::shared_ptr<const MessageRecord>> BrokerCore::loadMessage(const Entry
         if (it == m_transient.end()) return Status::notFound("transient message " + std::to_string(entry.sequence));
         return it->second;
     }
-    auto record = m_log->read(entry.offset);
-    if (!record) return record.status();
-    if (RecordType(record->type) != RecordType::Message)
+    storage::Record& record = m_readScratch;  // its buffer is reused: decodeMessage copies what it keeps
+    DEPOT_RETURN_IF_ERROR(m_log->read(entry.offset, record));
+    if (RecordType(record.type) != RecordType::Message)
         return Status::corruption("record at offset " + std::to_string(entry.offset) + " is not a message");
-    auto message = decodeMessage(record->payload);
+    auto message = decodeMessage(record.payload);
     if (!message) return message.status();
     return std::shared_ptr<const MessageRecord>(std::make_shared<MessageRecord>(std::move(*message)));
 }

@@ -315,6 +315,7 @@ private:
 
     std::vector<uint32_t> m_dirty;
     std::vector<std::function<void()>> m_outbox;
+    mutable storage::Record m_readScratch;  // loadMessage's read buffer (broker thread)
     TraceBatch m_traceBatch;  // this round's trace events, not yet handed to the catalog writer
     std::string m_traceDetail;  // reused to format a frequent event's detail without an allocation
 

@@ -1,5 +1,7 @@
 #include "broker/LogStager.h"
 
+#include <utility>
+
 namespace depot::broker {
 
 void LogStager::endGroup(bool sync, Done done) {
@@ -23,12 +25,13 @@ void LogStager::abandonGroup() {
 void LogStager::flush() {
     abandonGroup();
     if (m_groups.empty()) return;
-    std::vector<storage::RecordView> views;
-    views.reserve(m_records.size());
+    m_views.clear();
     for (const Slice& slice : m_records)
-        views.push_back({slice.type, std::string_view(m_buffer).substr(slice.begin, slice.size)});
-    auto appended = m_log.append(views, m_sync ? storage::Durability::Sync : storage::Durability::Async);
-    std::vector<Group> groups = std::move(m_groups);
+        m_views.push_back({slice.type, std::string_view(m_buffer).substr(slice.begin, slice.size)});
+    auto appended = m_log.append(m_views, m_sync ? storage::Durability::Sync : storage::Durability::Async);
+    // The groups' callbacks may stage (and even flush) again: they run from a list of their own. Its buffer
+    // comes back as the spare, so a round's groups cost no allocation once the lists have grown.
+    std::vector<Group> groups = std::exchange(m_groups, std::move(m_spareGroups));
     m_groups.clear();
     m_records.clear();
     m_buffer.clear();
@@ -42,6 +45,8 @@ void LogStager::flush() {
         std::span<const uint64_t> offsets(appended->offsets.data() + group.firstRecord, group.recordCount);
         group.done(Status::ok(), offsets, appended->endOffset);
     }
+    groups.clear();
+    m_spareGroups = std::move(groups);
 }
 
 }  // namespace depot::broker

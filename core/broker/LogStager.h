@@ -57,6 +57,8 @@ private:
     std::string m_buffer;
     std::vector<Slice> m_records;
     std::vector<Group> m_groups;
+    std::vector<Group> m_spareGroups;            // an empty list with capacity, for the next round
+    std::vector<storage::RecordView> m_views;  // flush()'s, kept for its capacity
     size_t m_groupStart = 0;
     bool m_sync = false;
 };

@@ -265,6 +265,12 @@ void CommitLog::setDurableListener(DurableListener listener) {
 }
 
 Result<Record> CommitLog::read(uint64_t offset) const {
+    Record record;
+    DEPOT_RETURN_IF_ERROR(read(offset, record));
+    return record;
+}
+
+Status CommitLog::read(uint64_t offset, Record& into) const {
     const Impl& d = *m_impl;
     std::shared_ptr<Segment> segment;
     uint64_t limit, generation;
@@ -291,8 +297,12 @@ Result<Record> CommitLog::read(uint64_t offset) const {
     Result<SegmentReader::Frame> frame = reader.frameAt(offset);
     if (!frame)
         return frame.status();
-    if (frame->kind == SegmentReader::Kind::Record)
-        return Record{offset, frame->header.type(), std::string(frame->payload)};
+    if (frame->kind == SegmentReader::Kind::Record) {
+        into.offset = offset;
+        into.type = frame->header.type();
+        into.payload.assign(frame->payload);
+        return Status::ok();
+    }
     std::string problem = frame->kind == SegmentReader::Kind::Invalid ? frame->problem : "no record header";
     Result<SegmentReader::BadRange> bad = reader.badRange(offset, *frame);
     d.readCache.reset();  // it read a bad frame: start afresh

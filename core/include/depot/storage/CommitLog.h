@@ -144,6 +144,8 @@ public:
     // Reads the record at `offset` (an offset returned by append() or a cursor). Corruption for a record that
     // fails verification or lies in a quarantined range; NotFound outside [startOffset, writtenOffset).
     Result<Record> read(uint64_t offset) const;
+    // The same into `into`, whose payload's buffer is reused: no allocation once it is large enough.
+    Status read(uint64_t offset, Record& into) const;
 
     // Reads records in order. next() returns the next record, std::nullopt at the written end, or Corruption
     // once per quarantined range it steps over (the range is in the message and corruptRange()); calling
