@@ -59,13 +59,17 @@ Result<std::shared_ptr<const MessageRecord>> BrokerCore::loadMessage(const Entry
         if (it == m_transient.end()) return Status::notFound("transient message " + std::to_string(entry.sequence));
         return it->second;
     }
+    auto message = readMessage(entry);
+    if (!message) return message.status();
+    return std::shared_ptr<const MessageRecord>(std::make_shared<MessageRecord>(std::move(*message)));
+}
+
+Result<MessageRecord> BrokerCore::readMessage(const Entry& entry) const {
     storage::Record& record = m_readScratch;  // its buffer is reused: decodeMessage copies what it keeps
     DEPOT_RETURN_IF_ERROR(m_log->read(entry.offset, record));
     if (RecordType(record.type) != RecordType::Message)
         return Status::corruption("record at offset " + std::to_string(entry.offset) + " is not a message");
-    auto message = decodeMessage(record.payload);
-    if (!message) return message.status();
-    return std::shared_ptr<const MessageRecord>(std::make_shared<MessageRecord>(std::move(*message)));
+    return decodeMessage(record.payload);
 }
 
 void BrokerCore::runTimers(bool force) {

@@ -224,6 +224,9 @@ private:
     void dispatch(Queue& queue);
     bool deliverOne(Queue& queue, Consumer& consumer);
     Result<std::shared_ptr<const MessageRecord>> loadMessage(const Entry& entry) const;
+    // A message on disk, read and decoded into a record of the caller's own (not an in-memory one).
+    Result<MessageRecord> readMessage(const Entry& entry) const;
+    Result<MessageRecord> copyOfTransient(const Entry& entry) const;  // an in-memory message, copied
     void settleEntry(Queue& queue, const Entry& entry);
     void releaseKey(Queue& queue, const Entry& entry);
     // afterBackoff false: redeliver at once (an ack timeout has already made the message wait).

@@ -166,6 +166,12 @@ void BrokerCore::dispatch(Queue& queue) {
     }
 }
 
+Result<MessageRecord> BrokerCore::copyOfTransient(const Entry& entry) const {
+    auto shared = loadMessage(entry);
+    if (!shared) return shared.status();
+    return MessageRecord(**shared);
+}
+
 bool BrokerCore::deliverOne(Queue& queue, Consumer& consumer) {
     Entry entry;
     if (!queue.ready.pop(entry)) return false;
@@ -175,18 +181,17 @@ bool BrokerCore::deliverOne(Queue& queue, Consumer& consumer) {
         deadLetter(queue, entry, DeathReason::Expired, "expired before delivery");
         return true;
     }
-    auto record = loadMessage(entry);
+    // A message read from the log is this delivery's own: its fields move into the delivery. An in-memory one
+    // is shared with its other queues: copied.
+    Result<MessageRecord> record = entry.inMemory() ? copyOfTransient(entry) : readMessage(entry);
     if (!record) {
         queue.unreadable.push_back(entry);
         releaseKey(queue, entry);
         traceEvent(TraceKind::Nacked, &queue, entry.sequence, "", "", "unreadable: " + record.status().message());
         return true;
     }
-    const MessageRecord& message = **record;
+    MessageRecord& message = *record;
     if (entry.attempts < 0xffff) ++entry.attempts;
-    Delivery delivery{consumer.id,    consumer.nextTag++, queue.info.name,     entry.sequence,
-                      message.messageId, message.key,     message.headers,     message.body,
-                      entry.attempts, entry.attempts > 1, message.publishedAt, message.death};
     count(queue, &Counters::delivered);
     if (entry.attempts > 1) count(queue, &Counters::redelivered);
     if (entry.attempts == 1 && at >= message.publishedAt)
@@ -198,6 +203,18 @@ bool BrokerCore::deliverOne(Queue& queue, Consumer& consumer) {
                    traceDetail({"attempt ", decimal(entry.attempts, attempt), " to consumer ", decimal(consumer.id, id),
                                 name.empty() ? "" : " (", name, name.empty() ? "" : ")"}));
     }
+    Delivery delivery{consumer.id,
+                      consumer.nextTag++,
+                      queue.info.name,
+                      entry.sequence,
+                      std::move(message.messageId),
+                      std::move(message.key),
+                      std::move(message.headers),
+                      std::move(message.body),
+                      entry.attempts,
+                      entry.attempts > 1,
+                      message.publishedAt,
+                      std::move(message.death)};
     if (consumer.spec.autoAck) {
         settleEntry(queue, entry);
         releaseKey(queue, entry);
