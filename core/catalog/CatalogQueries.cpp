@@ -112,7 +112,8 @@ Result<std::vector<TraceEvent>> Catalog::queryTrace(const broker::TraceQuery& qu
     std::string where;
     if (!match.empty()) {
         std::string linking = "SELECT queue, sequence FROM trace WHERE " + match + " AND queue <> ''";
-        where = "WHERE " + match + " OR (+message_id = '' AND queue <> '' AND (queue, sequence) IN (" + linking + "))";
+        // Spelled as trace_linked's own condition, so SQLite uses that index.
+        where = "WHERE " + match + " OR (queue <> '' AND message_id = '' AND (queue, sequence) IN (" + linking + "))";
     }
     // The limit keeps the events recorded last (rowid: no index on `at` to keep up), shown in time order.
     std::string sql = "SELECT at, kind, queue, sequence, message_id, key, detail FROM (SELECT * FROM trace " + where +

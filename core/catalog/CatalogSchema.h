@@ -20,5 +20,7 @@ Status prepareHistorySchema(SqliteDb& db, const std::string& path);
 
 // For tests of migrations: makes an empty file the catalog an older build (schema `version`) would have made.
 Status createOlderCatalogSchema(SqliteDb& db, const std::string& path, int version);
+// The same for the history file.
+Status createOlderHistorySchema(SqliteDb& db, const std::string& path, int version);
 
 }  // namespace depot::catalog

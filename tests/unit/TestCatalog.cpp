@@ -428,6 +428,38 @@ private slots:
                  int64_t(0));
     }
 
+    // History schema 2 indexes by (queue, sequence) only the rows without a message id; a version 1 file keeps
+    // its rows, and a trace by id still finds the events linked to the message.
+    void testVersionOneHistoryIsMigratedAndStillLinked() {
+        test::TempDir dir;
+        const std::string history = dir.file("history.db");
+        {
+            Result<SqliteDb> db = SqliteDb::open(history, SqliteDb::Mode::ReadWriteCreate);
+            QVERIFY(db.isOk());
+            CHECK_OK(createOlderHistorySchema(*db, history, 1));
+            CHECK_OK(db->exec("INSERT INTO trace (at, kind, queue, sequence, message_id, key, detail) VALUES "
+                              "  (1700000000000, 'published', 'orders', 7, 'm1', 'k1', ''),"
+                              "  (1700000000001, 'flushed+confirmed', 'orders', 7, '', '', 'fdatasync'),"
+                              "  (1700000000002, 'published', 'orders', 8, 'm2', '', ''),"
+                              "  (1700000000003, 'acked', 'orders', 7, '', '', 'by billing');",
+                              "fill a version 1 history file"));
+        }
+        QCOMPARE(int64OnFile(history, "PRAGMA user_version"), int64_t(1));
+        auto catalog = openCatalog(dir.file("catalog.db"));
+        QVERIFY(catalog);
+        Result<std::vector<TraceEvent>> trace = catalog->queryTrace({"m1", "", 10});
+        QVERIFY2(trace.isOk(), trace.status().toString().c_str());
+        QStringList kinds;
+        for (const TraceEvent& event : *trace)
+            kinds << QString::fromStdString(std::string(toString(event.kind)));
+        QCOMPARE(kinds, (QStringList{"published", "flushed", "confirmed", "acked"}));
+        catalog.reset();
+        QCOMPARE(int64OnFile(history, "PRAGMA user_version"), int64_t(2));
+        QCOMPARE(int64OnFile(history, "SELECT count(*) FROM sqlite_master WHERE name = 'trace_queue_sequence'"),
+                 int64_t(0));
+        QCOMPARE(int64OnFile(history, "SELECT count(*) FROM sqlite_master WHERE name = 'trace_linked'"), int64_t(1));
+    }
+
     void testDamagedHistoryFileIsSetAsideAndANewOneBegun_data() {
         QTest::addColumn<QByteArray>("content");  // for makeFile()
         QTest::newRow("binary") << QByteArray(8192, '\x5a');
