@@ -13,6 +13,7 @@
 #include <map>
 #include <set>
 #include <memory>
+#include <memory_resource>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -151,7 +152,10 @@ private:
         ConsumerSpec spec;
         DeliveryHandler handler;
         uint64_t nextTag = 1;
-        std::unordered_map<uint64_t, Unacked> unacked;
+        // A delivery's entry lives here until settled: nodes come from the consumer's own pool, reused from
+        // delivery to delivery rather than allocated and freed each time (kept up to the consumer's peak).
+        std::pmr::unsynchronized_pool_resource unackedPool;
+        std::pmr::unordered_map<uint64_t, Unacked> unacked{&unackedPool};
     };
     struct PendingConfirm {
         uint64_t endOffset;
