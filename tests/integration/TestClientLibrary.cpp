@@ -33,6 +33,22 @@ namespace {
 
 constexpr int kWaitMs = 20000;
 
+// sendAsync's outcome, waited for (an unconfirmed result naming the wait if no callback came in time).
+SendResult asyncOutcome(Producer& producer, broker::PublishRequest request, const SendOptions& options) {
+    auto outcome = std::make_shared<std::promise<SendResult>>();
+    std::future<SendResult> future = outcome->get_future();
+    producer.sendAsync(std::move(request), [outcome](const SendResult& r) { outcome->set_value(r); }, options);
+    if (future.wait_for(std::chrono::milliseconds(kWaitMs)) != std::future_status::ready)
+        return SendResult{Status::ioError("test: no callback within " + std::to_string(kWaitMs) + " ms"), {}};
+    return future.get();
+}
+
+void checkUnconfirmed(const SendResult& result, StatusCode code, const std::string& saying) {
+    QVERIFY2(result.unconfirmed(), result.status.toString().c_str());
+    QCOMPARE(int(result.status.code()), int(code));
+    QVERIFY2(result.status.message().find(saying) != std::string::npos, result.status.toString().c_str());
+}
+
 ClientOptions optionsFor(const std::string& endpoint) {
     ClientOptions options;
     options.endpoint = endpoint;
@@ -370,29 +386,15 @@ private slots:
         Producer producer(*connection);
         SendOptions quick;
         quick.timeout = Millis(300);
-        std::promise<SendResult> inFlight;
         QVERIFY(depotd.pause());
-        producer.sendAsync(to("deadline", "unanswered"), [&](const SendResult& r) { inFlight.set_value(r); }, quick);
-        auto future = inFlight.get_future();
-        QVERIFY(future.wait_for(std::chrono::milliseconds(kWaitMs)) == std::future_status::ready);
-        SendResult timedOut = future.get();
-        QVERIFY(timedOut.unconfirmed());
-        QCOMPARE(int(timedOut.status.code()), int(StatusCode::TimedOut));
-        QVERIFY2(timedOut.status.message().find("may or may not be stored") != std::string::npos,
-                 timedOut.status.toString().c_str());
+        checkUnconfirmed(asyncOutcome(producer, to("deadline", "unanswered"), quick), StatusCode::TimedOut,
+                         "may or may not be stored");
         depotd.kill(SIGCONT);
         depotd.kill(SIGKILL);
         QTRY_VERIFY_WITH_TIMEOUT(!(*losing)->connected(), kWaitMs);
         Producer unsentProducer(*losing);
-        std::promise<SendResult> unsent;
-        unsentProducer.sendAsync(to("deadline", "no session"), [&](const SendResult& r) { unsent.set_value(r); }, quick);
-        auto unsentFuture = unsent.get_future();
-        QVERIFY(unsentFuture.wait_for(std::chrono::milliseconds(kWaitMs)) == std::future_status::ready);
-        SendResult unavailable = unsentFuture.get();
-        QVERIFY(unavailable.unconfirmed());
-        QCOMPARE(int(unavailable.status.code()), int(StatusCode::Unavailable));
-        QVERIFY2(unavailable.status.message().find("not sent within 300 ms") != std::string::npos,
-                 unavailable.status.toString().c_str());
+        checkUnconfirmed(asyncOutcome(unsentProducer, to("deadline", "no session"), quick), StatusCode::Unavailable,
+                         "not sent within 300 ms");
     }
 
     void testAdminOperationsRoundTrip() {
