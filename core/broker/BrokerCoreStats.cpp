@@ -37,8 +37,8 @@ std::string_view BrokerCore::traceDetail(std::initializer_list<std::string_view>
 void BrokerCore::handOverTrace() {
     if (m_traceBatch.empty()) return;
     const size_t bytes = m_traceBatch.bytes();
-    m_catalog->appendTrace(std::exchange(m_traceBatch, TraceBatch{}));
-    m_traceBatch.reserve(bytes);  // the next round is likely as big: one allocation instead of a growth series
+    m_traceBatch = m_catalog->appendTrace(std::move(m_traceBatch));  // an empty one, usually a reused buffer
+    m_traceBatch.reserve(bytes);  // the next round is likely as big: at most one allocation, not a growth series
 }
 
 void BrokerCore::count(Queue& queue, uint64_t Counters::* field, uint64_t n) { queue.counters.*field += n; }

@@ -38,6 +38,12 @@ public:
     bool empty() const { return m_count == 0; }
     size_t bytes() const { return m_buffer.size(); }
     void reserve(size_t bytes) { m_buffer.reserve(bytes); }
+    size_t capacity() const { return m_buffer.capacity(); }
+    // Drops every event, keeping the buffer for the next ones.
+    void clear() {
+        m_buffer.clear();
+        m_count = 0;
+    }
     // Drops the events after the first `count`.
     void truncate(size_t count);
 

@@ -319,8 +319,8 @@ Status Catalog::deleteBinding(const Binding& binding) {
 
 bool Catalog::appendTrace(const broker::TraceEvent& event) { return m_impl->historyWriter->appendTrace(event); }
 
-void Catalog::appendTrace(broker::TraceBatch events) {
-    m_impl->historyWriter->appendTrace(std::move(events));
+broker::TraceBatch Catalog::appendTrace(broker::TraceBatch events) {
+    return m_impl->historyWriter->appendTrace(std::move(events));
 }
 
 void Catalog::appendAudit(broker::AuditEntry entry) { m_impl->auditWriter->appendAudit(std::move(entry)); }

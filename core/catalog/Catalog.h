@@ -63,7 +63,9 @@ public:
 
     // Queued writes.
     bool appendTrace(const broker::TraceEvent& event);  // false: dropped, the writer is too far behind
-    void appendTrace(broker::TraceBatch events);        // as many as there is room for
+    // As many as there is room for. Returns an empty batch to record the next events into: one handed over
+    // earlier and written since, when there is one (its buffer is reused, not freed and allocated again).
+    broker::TraceBatch appendTrace(broker::TraceBatch events);
     void appendAudit(broker::AuditEntry entry);
     void appendMetrics(std::vector<broker::MetricsSample> samples);
     // Waits until everything queued before the call is committed; returns the writer's first error, if any.

@@ -87,20 +87,26 @@ bool CatalogWriter::appendTrace(const broker::TraceEvent& event) {
     return true;
 }
 
-void CatalogWriter::appendTrace(broker::TraceBatch events) {
-    if (events.empty())
-        return;
+broker::TraceBatch CatalogWriter::appendTrace(broker::TraceBatch events) {
     std::lock_guard lock(m_mutex);
+    broker::TraceBatch next;
+    if (!m_spareTrace.empty()) {
+        next = std::move(m_spareTrace.back());
+        m_spareTrace.pop_back();
+    }
+    if (events.empty())
+        return next;
     size_t room = m_options.maxQueuedTrace - std::min(m_options.maxQueuedTrace, m_pending.traceCount);
     if (events.size() > room) {
         m_dropped.fetch_add(events.size() - room, std::memory_order_relaxed);
         events.truncate(room);
     }
     if (events.empty())
-        return;
+        return next;
     m_pending.traceCount += events.size();
     m_pending.trace.push_back(std::move(events));
     queued();
+    return next;
 }
 
 void CatalogWriter::appendAudit(broker::AuditEntry entry) {
@@ -166,8 +172,18 @@ void CatalogWriter::run() {
         lock.unlock();
         Status status = write(batch, statements);
         sinceTrim += batch.traceCount;
+        std::vector<broker::TraceBatch> spares;  // written: emptied here, filled again by the broker thread
+        for (broker::TraceBatch& written : batch.trace) {
+            if (spares.size() == kSpareTraceBatches || written.capacity() > kSpareTraceBytes)
+                continue;
+            written.clear();
+            spares.push_back(std::move(written));
+        }
         batch = Batch{};  // freed outside the lock: the broker thread appends meanwhile
         lock.lock();
+        for (broker::TraceBatch& spare : spares)
+            if (m_spareTrace.size() < kSpareTraceBatches)
+                m_spareTrace.push_back(std::move(spare));
         if (!status.isOk() && m_firstError.isOk())
             m_firstError = std::move(status);
         m_writtenGeneration = generation;

@@ -36,7 +36,8 @@ public:
     // Trace events are refused (false, and counted) while maxQueuedTrace of them wait; audit entries and
     // metrics samples are always queued.
     bool appendTrace(const broker::TraceEvent& event);
-    void appendTrace(broker::TraceBatch events);
+    // Returns an empty batch for the next events, reusing one already written (Catalog::appendTrace).
+    broker::TraceBatch appendTrace(broker::TraceBatch events);
     void appendAudit(broker::AuditEntry entry);
     void appendMetrics(std::vector<broker::MetricsSample> samples);
     void prune(broker::TimeMs now);
@@ -93,6 +94,11 @@ private:
     std::condition_variable m_wake;       // the writer: something was queued, or it is time to stop
     std::condition_variable m_committed;  // flush(): a batch was written
     Batch m_pending;
+    // Written batches kept for appendTrace to hand back: the broker thread allocated their buffers, and reusing
+    // them spares it an allocation per round and this thread freeing it (under the broker's arena lock).
+    std::vector<broker::TraceBatch> m_spareTrace;
+    static constexpr size_t kSpareTraceBatches = 4;
+    static constexpr size_t kSpareTraceBytes = 256 * 1024;  // a burst's larger buffers are freed
     // Every append bumps m_queuedGeneration; the writer publishes the generation it took with its batch once
     // the batch is committed. flush() waits for the generation current at its call.
     uint64_t m_queuedGeneration = 0;

@@ -619,6 +619,27 @@ private slots:
         QCOMPARE(catalog->queryMetrics("", 0, INT64_MAX)->size(), size_t(1));
     }
 
+    // A batch the writer has written comes back, emptied, for the next events: its buffer is reused rather
+    // than freed on the writer's thread and allocated again on the broker's. Its events are in history first.
+    void testWrittenTraceBatchComesBackEmptyForReuse() {
+        test::TempDir dir;
+        auto catalog = openCatalog(dir.file("catalog.db"));
+        QVERIFY(catalog);
+        broker::TraceBatch first =
+            broker::TraceBatch::of({traceEvent(kNow, "m1", "k1"), traceEvent(kNow + 1, "m2", "k2")});
+        const size_t bytes = first.bytes();
+        broker::TraceBatch next = catalog->appendTrace(std::move(first));
+        QVERIFY(next.empty());  // nothing written yet: a new batch
+        CHECK_OK(catalog->flush());
+        broker::TraceBatch reused = catalog->appendTrace(broker::TraceBatch::of({traceEvent(kNow + 2, "m3", "")}));
+        QVERIFY(reused.empty());
+        QVERIFY(reused.capacity() >= bytes);
+        CHECK_OK(catalog->flush());
+        Result<std::vector<TraceEvent>> trace = catalog->queryTrace({});
+        QVERIFY(trace.isOk());
+        QVERIFY((messageIds(*trace) == std::vector<std::string>{"m1", "m2", "m3"}));
+    }
+
     void testTraceBatchBeyondTheQueueLimitIsCutAndCounted() {
         test::TempDir dir;
         CatalogOptions options;
