@@ -123,8 +123,10 @@ private:
             m_latency.record(uint64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(now - start).count()));
             m_lastCounted = now;
         }
-        m_inFlight.fetch_sub(1, std::memory_order_release);
-        m_inFlight.notify_one();
+        // Only a full window can have the driver asleep: waking it for every answer would cost this thread a
+        // futex call per message, which a user keeping a window (or the bare ZeroMQ loop) does not pay.
+        if (m_inFlight.fetch_sub(1, std::memory_order_release) == m_window)
+            m_inFlight.notify_one();
     }
 
     client::Producer m_producer;
