@@ -1,5 +1,6 @@
 #include "client/ClientCore.h"
 
+#include <poll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 #include <zmq.h>
@@ -162,13 +163,17 @@ void ClientCore::run() {
     shutdown();
 }
 
+// Sleeps until a task is posted, the socket has news, or `wakeAt`. A plain poll(2) on the socket's ZMQ_FD: zmq_poll
+// asks ZeroMQ for the socket's events before and after sleeping, two system calls each time, which the socket
+// can mostly answer itself (DealerSocket::mayHaveInput).
 void ClientCore::poll(SteadyTime wakeAt) {
-    zmq_pollitem_t items[2] = {{nullptr, m_wakeFd, ZMQ_POLLIN, 0},
-                               {m_socket ? m_socket->handle() : nullptr, 0, ZMQ_POLLIN, 0}};
+    if (m_socket && m_socket->mayHaveInput())
+        return;  // read it now; a task posted meanwhile keeps the wake descriptor set for the next round
+    pollfd fds[2] = {{m_wakeFd, POLLIN, 0}, {m_socket ? m_socket->fd() : -1, POLLIN, 0}};
     const auto wait = std::chrono::ceil<Millis>(wakeAt - SteadyClock::now());
-    const long timeout = std::clamp<long>(static_cast<long>(wait.count()), 0, 60000);
-    zmq_poll(items, m_socket ? 2 : 1, timeout);
-    if (items[0].revents & ZMQ_POLLIN) {
+    const int timeout = static_cast<int>(std::clamp<int64_t>(wait.count(), 0, 60000));
+    ::poll(fds, m_socket ? 2 : 1, timeout);
+    if (fds[0].revents & POLLIN) {
         uint64_t count = 0;
         [[maybe_unused]] ssize_t read = ::read(m_wakeFd, &count, sizeof count);
     }

@@ -63,14 +63,32 @@ Result<std::unique_ptr<DealerSocket>> DealerSocket::open(void* context, const Cl
     DEPOT_RETURN_IF_ERROR(applyCurve(socket, options));
     if (zmq_connect(socket, options.endpoint.c_str()) != 0)
         return zmqError("cannot connect to '" + options.endpoint + "'");
+    size_t size = sizeof dealer->m_fd;
+    if (zmq_getsockopt(socket, ZMQ_FD, &dealer->m_fd, &size) != 0)
+        return zmqError("cannot read the DEALER socket's ZMQ_FD");
     return dealer;
 }
 
 DealerSocket::~DealerSocket() { zmq_close(m_socket); }
 
-void DealerSocket::setLinger(Millis linger) { setInt(m_socket, ZMQ_LINGER, static_cast<int>(linger.count())); }
+void DealerSocket::setLinger(Millis linger) {
+    m_idle = false;
+    setInt(m_socket, ZMQ_LINGER, static_cast<int>(linger.count()));
+}
+
+bool DealerSocket::mayHaveInput() {
+    if (m_idle)
+        return false;
+    int events = 0;
+    size_t size = sizeof events;
+    if (zmq_getsockopt(m_socket, ZMQ_EVENTS, &events, &size) != 0)
+        return true;  // the next receive finds out
+    m_idle = !(events & ZMQ_POLLIN);
+    return !m_idle;
+}
 
 bool DealerSocket::send(const protocol::Envelope& envelope, std::string_view header, std::string_view body) {
+    m_idle = false;
     const std::string head = protocol::encodeEnvelope(envelope);
     // With no high-water mark ZeroMQ queues rather than refusing; a refusal means the socket is unusable.
     return zmq_send(m_socket, head.data(), head.size(), ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0 &&
@@ -79,12 +97,14 @@ bool DealerSocket::send(const protocol::Envelope& envelope, std::string_view hea
 }
 
 std::optional<std::vector<std::string>> DealerSocket::receive() {
+    m_idle = false;
     std::vector<std::string> frames;
     int more = 1;
     while (more) {
         zmq_msg_t message;
         zmq_msg_init(&message);
         if (zmq_msg_recv(&message, m_socket, frames.empty() ? ZMQ_DONTWAIT : 0) < 0) {
+            m_idle = frames.empty() && zmq_errno() == EAGAIN;
             zmq_msg_close(&message);
             return std::nullopt;  // EAGAIN: nothing waiting (later frames of a message are already there)
         }

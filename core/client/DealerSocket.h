@@ -22,7 +22,15 @@ public:
     DealerSocket(const DealerSocket&) = delete;
     DealerSocket& operator=(const DealerSocket&) = delete;
 
+    // For zmq_poll. Not to be mixed with mayHaveInput: zmq_poll takes news in behind its back.
     void* handle() const { return m_socket; }
+    // The descriptor ZeroMQ signals news on (ZMQ_FD), for a poll(2) of its own.
+    int fd() const { return m_fd; }
+    // Whether a message may be waiting, so the loop must not sleep on fd(). ZMQ_FD is edge-triggered: it signals
+    // only news ZeroMQ has not taken in yet, and any call on the socket may take it in (a send can learn that
+    // messages arrived). After a receive found nothing, with no call since, everything is taken in and fd() signals
+    // what comes next: no question to ZeroMQ (each one a poll and a getpid system call). Otherwise ZMQ_EVENTS asks.
+    bool mayHaveInput();
     // How long close may keep trying to deliver what is queued (default 0: drop it).
     void setLinger(Millis linger);
     // Queues the three frames without blocking. False if ZeroMQ refused them.
@@ -33,6 +41,8 @@ public:
 private:
     explicit DealerSocket(void* socket) : m_socket(socket) {}
     void* m_socket;
+    int m_fd = -1;
+    bool m_idle = false;  // a receive (or ZMQ_EVENTS) found nothing, and no call on the socket came since
 };
 
 // Checks CURVE options: empty, or Z85 keys of 40 characters.
