@@ -1,5 +1,6 @@
 #include "broker/BrokerLoop.h"
 
+#include <poll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 #include <zmq.h>
@@ -10,6 +11,28 @@
 #include "common/ThreadName.h"
 
 namespace depot::broker {
+
+namespace {
+
+// Prepares `item` to wait on a socket's ZMQ_FD. Asking for ZMQ_EVENTS takes in ZeroMQ's news, so the descriptor
+// then signals only what comes after. True when input is waiting already (or the socket cannot tell: its read
+// finds out).
+bool armSocket(void* socket, pollfd& item) {
+    item = {-1, POLLIN, 0};  // poll(2) skips a negative descriptor
+    if (!socket)
+        return false;
+    int events = 0, fd = -1;
+    size_t size = sizeof events;
+    if (zmq_getsockopt(socket, ZMQ_EVENTS, &events, &size) != 0)
+        return true;
+    size = sizeof fd;
+    if (zmq_getsockopt(socket, ZMQ_FD, &fd, &size) != 0)
+        return true;
+    item.fd = fd;
+    return events & ZMQ_POLLIN;
+}
+
+}  // namespace
 
 BrokerLoop::BrokerLoop(BrokerCore& core) : m_core(core), m_wakeFd(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {}
 
@@ -99,26 +122,31 @@ bool BrokerLoop::detach(const std::shared_ptr<LoopService>& service) {
     return true;
 }
 
-// Sleeps until a command is posted, a service socket has input, or `due`.
+// Sleeps until a command is posted, a service socket has input, or `due`. A plain poll(2) on the sockets' ZMQ_FD,
+// each asked for its events (ZMQ_EVENTS) just before: zmq_poll asks before and after sleeping and polls once more
+// without waiting first, three system calls more a round (each ZeroMQ question is a poll and a getpid). A socket
+// whose descriptor fires is served even if that news was not input: its read finds nothing.
 void BrokerLoop::sleep(TimeMs due) {
     TimeMs now = m_core.options().clock ? m_core.options().clock->now() : Clock::system().now();
-    long timeout = static_cast<long>(std::clamp<int64_t>(due - now, 0, 1000));
+    int timeout = static_cast<int>(std::clamp<int64_t>(due - now, 0, 1000));
     {
         std::lock_guard lock(m_mutex);
         if (!m_commands.empty() || m_stopping)
             timeout = 0;
     }
-    std::vector<zmq_pollitem_t> items(1 + m_services.size());
-    items[0] = {nullptr, m_wakeFd, ZMQ_POLLIN, 0};
-    for (size_t i = 0; i < m_services.size(); ++i)
-        items[i + 1] = {m_services[i]->pollSocket(), 0, ZMQ_POLLIN, 0};
-    zmq_poll(items.data(), static_cast<int>(items.size()), timeout);
-    uint64_t count;
-    if (items[0].revents & ZMQ_POLLIN) [[maybe_unused]]
-        ssize_t n = ::read(m_wakeFd, &count, sizeof count);
     m_readable.assign(m_services.size(), false);
+    std::vector<pollfd> fds(1 + m_services.size());
+    fds[0] = {m_wakeFd, POLLIN, 0};
     for (size_t i = 0; i < m_services.size(); ++i)
-        m_readable[i] = items[i + 1].revents & ZMQ_POLLIN;
+        m_readable[i] = armSocket(m_services[i]->pollSocket(), fds[i + 1]);
+    if (std::find(m_readable.begin(), m_readable.end(), true) != m_readable.end())
+        timeout = 0;
+    ::poll(fds.data(), fds.size(), timeout);
+    uint64_t count;
+    if (fds[0].revents & POLLIN) [[maybe_unused]]
+        ssize_t n = ::read(m_wakeFd, &count, sizeof count);
+    for (size_t i = 0; i < m_services.size(); ++i)
+        m_readable[i] = m_readable[i] || (fds[i + 1].revents & POLLIN);
 }
 
 void BrokerLoop::serveSockets() {

@@ -1,7 +1,7 @@
 #pragma once
 // BrokerLoop: the broker thread. Runs posted commands in order, reads the attached services' sockets, runs the
 // core's timers, and then settles the core (one log append for the burst, dispatch, outbox) before sleeping in
-// zmq_poll until the next command (an eventfd), socket input or timer.
+// poll(2) until the next command (an eventfd), socket input or timer.
 #include <functional>
 #include <future>
 #include <mutex>
