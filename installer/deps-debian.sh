@@ -9,6 +9,8 @@ packages=(
     build-essential cmake ninja-build ccache pkg-config git
     # core
     libzmq3-dev cppzmq-dev libsqlite3-dev nlohmann-json3-dev
+    # the programs' allocator (tcmalloc_minimal; CMake option DEPOT_TCMALLOC)
+    libgoogle-perftools-dev
     # console
     qt6-base-dev qt6-charts-dev libqt6opengl6-dev libgl-dev libxkbcommon-dev
     # tests: the Python protocol client, screenshots under Xvfb
