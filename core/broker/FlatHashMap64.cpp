@@ -71,7 +71,7 @@ void FlatHashMap64::shrinkToFit() {
 }
 
 void FlatHashMap64::resize(size_t capacity) {
-    std::vector<Slot> old = std::move(m_slots);
+    auto old = std::move(m_slots);
     m_slots.assign(capacity, Slot{});
     for (const Slot& slot : old)
         if (slot.key != 0) m_slots[slotOf(slot.key)] = slot;

@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "broker/LargeTableAllocator.h"
+
 namespace depot::broker {
 
 class FlatHashMap64 {
@@ -33,7 +35,7 @@ private:
     void removeAt(size_t index);
     void resize(size_t capacity);
 
-    std::vector<Slot> m_slots;  // at most three quarters full
+    std::vector<Slot, LargeTableAllocator<Slot>> m_slots;  // at most three quarters full
     size_t m_size = 0;          // keys in m_slots
     bool m_hasZero = false;
     uint64_t m_zeroValue = 0;
