@@ -544,6 +544,8 @@ private slots:
         Run version = runWith({"--version"});
         QCOMPARE(version.exitCode, 0);
         QVERIFY(version.out.startsWith("depotctl Depot "));
+        // The programs allocate with tcmalloc when the build says so: the linker must not have dropped it.
+        QVERIFY2(version.out.contains("malloc: gperftools") == bool(DEPOT_LINKS_TCMALLOC), qPrintable(version.out));
     }
 };
 
