@@ -1,7 +1,5 @@
 #include "catalog/CatalogWriter.h"
 
-#include <malloc.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cstddef>
@@ -13,6 +11,7 @@
 #include <utility>
 
 #include "common/ThreadName.h"
+#include "depot/Heap.h"
 
 namespace depot::catalog {
 
@@ -147,18 +146,16 @@ void CatalogWriter::run() {
     auto lastCommit = std::chrono::steady_clock::now() - kMinCommitInterval;
     size_t sinceTrim = 0;  // trace events written since the heap was last trimmed
     for (;;) {
-#ifdef __GLIBC__
         // Caught up after a burst: hand the memory its events took back, or the process keeps the burst's peak
-        // size for good (glibc keeps freed heap). Not while events keep coming: the next burst reuses it.
+        // size for good (glibc and tcmalloc keep freed heap). Not while events keep coming: the next burst reuses it.
         if (m_pending.empty() && sinceTrim >= kTrimAfterEvents) {
             lock.unlock();
-            ::malloc_trim(0);
+            releaseFreeHeap();
             lock.lock();
             sinceTrim = 0;
             if (m_stopping || !m_pending.empty())
                 continue;
         }
-#endif
         m_idle = true;
         m_wake.wait(lock, [&] { return m_stopping || !m_pending.empty(); });
         m_idle = false;

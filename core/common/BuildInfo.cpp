@@ -1,6 +1,7 @@
 #include "depot/BuildInfo.h"
 
-#include <dlfcn.h>
+#include "depot/Heap.h"
+
 #include <sqlite3.h>
 #include <zmq.h>
 #include <nlohmann/json_fwd.hpp>
@@ -17,20 +18,6 @@ std::string dotted(int major, int minor, int patch) {
     return std::to_string(major) + "." + std::to_string(minor) + "." + std::to_string(patch);
 }
 
-// Asked at run time, not decided at build time: what counts is the malloc this process ended up with (the programs
-// link tcmalloc, a program using the libraries has its own). tcmalloc answers tc_version(); anything else is
-// reported as the C library's.
-std::string allocatorName() {
-    using Version = const char* (*)(int*, int*, const char**);
-    if (auto version = reinterpret_cast<Version>(::dlsym(RTLD_DEFAULT, "tc_version"))) {
-        int major = 0, minor = 0;
-        const char* patch = nullptr;
-        if (const char* name = version(&major, &minor, &patch))
-            return name;
-    }
-    return "libc malloc";
-}
-
 }  // namespace
 
 BuildInfo buildInfo() {
@@ -43,7 +30,7 @@ BuildInfo buildInfo() {
     info.zmqVersion = dotted(major, minor, patch);
     info.sqliteVersion = sqlite3_libversion();
     info.jsonVersion = dotted(NLOHMANN_JSON_VERSION_MAJOR, NLOHMANN_JSON_VERSION_MINOR, NLOHMANN_JSON_VERSION_PATCH);
-    info.allocator = allocatorName();
+    info.allocator = mallocName();
     return info;
 }
 

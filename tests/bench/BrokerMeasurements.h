@@ -56,7 +56,8 @@ struct MemoryMeasurement {
 
 // RAM per queued message: publishes `messages` persistent messages of `messageSize` bytes to an async-flush queue
 // with no consumer, and compares the process's VmRSS (/proc/self/status) before and after, each read after
-// malloc_trim(0) so freed heap does not count. `dedup` false sets the queue's dedup window to 0.
+// releaseFreeHeap() (glibc's malloc_trim or tcmalloc's release) so freed heap does not count. `dedup` false sets
+// the queue's dedup window to 0.
 Result<MemoryMeasurement> measureQueuedMemory(const BrokerSetup& setup, uint64_t messages, size_t messageSize,
                                               bool dedup);
 

@@ -1,12 +1,11 @@
 // RAM per queued message (measureQueuedMemory in BrokerMeasurements.h).
-#include <malloc.h>
-
 #include <condition_variable>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
 
 #include "BrokerMeasurements.h"
+#include "depot/Heap.h"
 #include "depot/broker/Broker.h"
 
 namespace depot::bench {
@@ -22,7 +21,7 @@ constexpr uint64_t kWindow = 1024;
 
 // VmRSS in bytes, after handing freed heap back to the system so that it does not count as used.
 int64_t residentBytes() {
-    ::malloc_trim(0);
+    releaseFreeHeap();
     std::ifstream status("/proc/self/status");
     std::string line;
     while (std::getline(status, line))
