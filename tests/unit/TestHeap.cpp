@@ -47,11 +47,10 @@ private slots:
                 blocks[i].reset();
         depot::releaseFreeHeap();
         const long after = residentKib();
-        QVERIFY2(peak - after > 32 * 1024,
-                 qPrintable(QString("%1 KiB at the peak, %2 after the release (%3)")
-                                .arg(peak)
-                                .arg(after)
-                                .arg(QString::fromStdString(depot::mallocName()))));
+        QVERIFY2(peak - after > 32 * 1024, qPrintable(QString("%1 KiB at the peak, %2 after the release (%3)")
+                                                          .arg(peak)
+                                                          .arg(after)
+                                                          .arg(QString::fromStdString(depot::mallocName()))));
     }
 };
 
