@@ -1,10 +1,10 @@
 #include "depot/BuildInfo.h"
 
-#include "depot/Heap.h"
-
 #include <sqlite3.h>
 #include <zmq.h>
 #include <nlohmann/json_fwd.hpp>
+
+#include "depot/Heap.h"
 
 #ifndef DEPOT_VERSION
 #error "DEPOT_VERSION must be defined by the build (core/CMakeLists.txt)"
