@@ -111,7 +111,7 @@ Result<SqliteDb> SqliteDb::open(const std::string& path, Mode mode) {
     if (rc != SQLITE_OK)
         return sqliteStatus(raw, rc, "open catalog " + path);
     sqlite3_extended_result_codes(raw, 1);
-    sqlite3_busy_timeout(raw, 5000);
+    sqlite3_busy_timeout(raw, kBusyTimeoutMs);
     return db;
 }
 

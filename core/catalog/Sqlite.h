@@ -78,6 +78,7 @@ private:
 class SqliteDb {
 public:
     enum class Mode { ReadWriteCreate, ReadOnly };
+    static constexpr int kBusyTimeoutMs = 5000;
 
     // The handle is opened without SQLite's own mutex (callers serialize) and with a busy timeout of 5 s.
     static Result<SqliteDb> open(const std::string& path, Mode mode);

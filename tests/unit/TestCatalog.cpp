@@ -460,6 +460,53 @@ private slots:
         QCOMPARE(int64OnFile(history, "SELECT count(*) FROM sqlite_master WHERE name = 'trace_linked'"), int64_t(1));
     }
 
+    // The history file has 16 KiB pages (fewer system calls per trace row); one an earlier build made with 4 KiB
+    // pages is converted at open, keeping its rows, unless another connection has it open: then it is used as
+    // it is, and converted at a later open.
+    void testHistoryFileGetsSixteenKiBPages() {
+        test::TempDir dir;
+        const std::string history = dir.file("history.db");
+        for (int i = 0; i < 3; ++i) {
+            auto catalog = openCatalog(dir.file("catalog.db"));
+            QVERIFY(catalog);
+            QVERIFY(catalog->appendTrace(traceEvent(kNow + i, "m" + std::to_string(i), "")));
+            CHECK_OK(catalog->flush());
+        }
+        QCOMPARE(int64OnFile(history, "PRAGMA page_size"), int64_t(16384));
+        {
+            Result<SqliteDb> db = SqliteDb::open(history, SqliteDb::Mode::ReadWriteCreate);
+            QVERIFY(db.isOk());
+            CHECK_OK(db->exec("PRAGMA journal_mode=DELETE; PRAGMA page_size=4096; VACUUM; PRAGMA journal_mode=WAL",
+                              "give the history file 4 KiB pages"));
+        }
+        QCOMPARE(int64OnFile(history, "PRAGMA page_size"), int64_t(4096));
+        auto traceOf = [&](Catalog& catalog, const std::string& id) {
+            Result<std::vector<TraceEvent>> trace = catalog.queryTrace({id, "", 10});
+            return trace ? trace->size() : size_t(99);
+        };
+        {
+            Result<SqliteDb> reader = SqliteDb::open(history, SqliteDb::Mode::ReadOnly);
+            QVERIFY(reader.isOk());
+            QCOMPARE(reader->queryInt64("SELECT count(*) FROM trace", "hold the file open").value(), int64_t(3));
+            auto catalog = openCatalog(dir.file("catalog.db"));
+            QVERIFY(catalog);
+            QVERIFY(catalog->appendTrace(traceEvent(kNow + 3, "m3", "")));
+            CHECK_OK(catalog->flush());
+            QCOMPARE(traceOf(*catalog, "m3"), size_t(1));
+        }
+        QCOMPARE(int64OnFile(history, "PRAGMA page_size"), int64_t(4096));
+        auto catalog = openCatalog(dir.file("catalog.db"));
+        QVERIFY(catalog);
+        QCOMPARE(int64OnFile(history, "PRAGMA page_size"), int64_t(16384));
+        {
+            Result<SqliteDb> db = SqliteDb::open(history, SqliteDb::Mode::ReadOnly);
+            QVERIFY(db.isOk());
+            QCOMPARE(db->queryText("PRAGMA journal_mode", "test check").value(), std::string("wal"));
+        }
+        for (const char* id : {"m0", "m1", "m2", "m3"})
+            QCOMPARE(traceOf(*catalog, id), size_t(1));
+    }
+
     void testDamagedHistoryFileIsSetAsideAndANewOneBegun_data() {
         QTest::addColumn<QByteArray>("content");  // for makeFile()
         QTest::newRow("binary") << QByteArray(8192, '\x5a');
