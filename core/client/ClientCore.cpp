@@ -154,6 +154,7 @@ void ClientCore::run() {
         SteadyTime wakeAt = tick(SteadyClock::now());
         if (auto timer = m_timers.next())
             wakeAt = std::min(wakeAt, *timer);
+        m_subscriptions->handOver();  // everything staged for the consumers before sleeping
         poll(wakeAt);
         runTasks();
         readSocket();

@@ -1,15 +1,23 @@
 #include "client/Subscription.h"
 
+#include <iterator>
+
 namespace depot::client {
 
-void Subscription::push(broker::Delivery delivery) {
+void Subscription::handOver() {
+    if (m_staged.empty())
+        return;
     {
         std::lock_guard lock(m_mutex);
-        if (m_closed)
-            return;
-        m_inbox.push_back(std::move(delivery));
+        if (!m_closed)
+            std::move(m_staged.begin(), m_staged.end(), std::back_inserter(m_inbox));
     }
-    m_arrived.notify_one();
+    const bool several = m_staged.size() > 1;
+    m_staged.clear();
+    if (several)
+        m_arrived.notify_all();  // several readers (receive() on several threads) may each take one
+    else
+        m_arrived.notify_one();
 }
 
 std::optional<broker::Delivery> Subscription::pop(std::optional<Millis> timeout) {
@@ -27,6 +35,7 @@ std::optional<broker::Delivery> Subscription::pop(std::optional<Millis> timeout)
 }
 
 void Subscription::dropUndelivered() {
+    m_staged.clear();
     std::lock_guard lock(m_mutex);
     m_inbox.clear();
 }

@@ -7,6 +7,7 @@
 #include <functional>
 #include <mutex>
 #include <optional>
+#include <vector>
 
 #include "depot/client/Consumer.h"
 
@@ -20,12 +21,8 @@ public:
     const ConsumerOptions& options() const { return m_options; }
 
     // ---- any thread ----
-    // Dropped when closed.
-    void push(broker::Delivery delivery);
     // The oldest delivery; waits up to `timeout` (nullopt: until one comes or the subscription closes).
     std::optional<broker::Delivery> pop(std::optional<Millis> timeout);
-    // Forgets what was not handed out yet: the session that delivered it ended, so the broker delivers it again.
-    void dropUndelivered();
     // Wakes every waiter; nothing more is handed out. The first non-OK status given is kept.
     void close(const Status& why = Status::ok());
     bool closed() const;
@@ -35,6 +32,16 @@ public:
     uint64_t brokerConsumer = 0;                 // in the current session; 0: not consuming
     bool consuming = false;                      // a CONSUME is in flight
     std::function<void(const Status&)> started;  // the subscribe() waiter, until the first answer to CONSUME
+    // Keeps a delivery for the readers, who see it after the next handOver(): the I/O thread hands over a
+    // burst at once, one lock and at most one wake-up for all of it rather than for each delivery (a lock
+    // contended by the reader and a woken reader each cost a futex call and a context switch). Dropped when
+    // the subscription is closed by then.
+    void stage(broker::Delivery delivery) { m_staged.push_back(std::move(delivery)); }
+    size_t staged() const { return m_staged.size(); }
+    void handOver();
+    // Forgets what was not handed out yet, staged or in the inbox: the session that delivered it ended, so the
+    // broker delivers it again.
+    void dropUndelivered();
 
 private:
     const uint64_t m_id;
@@ -42,6 +49,7 @@ private:
     mutable std::mutex m_mutex;
     std::condition_variable m_arrived;
     std::deque<broker::Delivery> m_inbox;
+    std::vector<broker::Delivery> m_staged;  // I/O thread
     bool m_closed = false;
     Status m_status;
 };

@@ -12,6 +12,7 @@ namespace depot::client {
 namespace {
 
 constexpr size_t kMaxTagsPerAck = 8192;
+constexpr size_t kHandOverBatch = 16;  // deliveries staged for one subscription before a hand-over in mid-round
 
 std::function<void(Result<Answer>)> toStatus(std::function<void(const Status&)> done) {
     return [done = std::move(done)](Result<Answer> answer) {
@@ -120,7 +121,17 @@ void Subscriptions::hand(const std::shared_ptr<Subscription>& subscription, brok
     else
         delivery.tag = m_tags.add({subscription->id(), delivery.consumer, delivery.tag});
     delivery.consumer = subscription->id();
-    subscription->push(std::move(delivery));
+    if (subscription->staged() == 0)
+        m_staging.push_back(subscription);
+    subscription->stage(std::move(delivery));
+    if (subscription->staged() >= kHandOverBatch)
+        subscription->handOver();  // may be listed twice now: handing over nothing is nothing
+}
+
+void Subscriptions::handOver() {
+    for (const std::shared_ptr<Subscription>& subscription : m_staging)
+        subscription->handOver();
+    m_staging.clear();
 }
 
 void Subscriptions::refuse(uint64_t consumer, uint64_t tag) {

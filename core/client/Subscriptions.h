@@ -46,6 +46,10 @@ public:
     void settleDurable(uint64_t clientTag, std::optional<broker::NackOptions> nack,
                        std::function<void(const Status&)> done);
     void flushAcks();
+    // Hands the deliveries staged since the last call over to their subscriptions' readers. The I/O loop calls it
+    // once a round; a subscription that has staged kHandOverBatch in a round is handed them at once, so a long
+    // burst does not hold its first deliveries back.
+    void handOver();
     void closeAll(const Status& why);
 
 private:
@@ -65,6 +69,7 @@ private:
     size_t m_consumesInFlight = 0;
     DeliveryTags m_tags;
     std::map<uint64_t, std::vector<uint64_t>> m_acks;  // the broker's consumer id → its tags to ack
+    std::vector<std::shared_ptr<Subscription>> m_staging;  // those with deliveries staged since handOver()
 };
 
 }  // namespace depot::client
