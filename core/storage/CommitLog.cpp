@@ -207,8 +207,7 @@ Result<CommitLog::Appended> CommitLog::append(std::span<const RecordView> record
     ++d.counters.appendedBatches;
     if (durability == Durability::Sync)
         d.syncWanted = std::max(d.syncWanted, offset);
-    if (d.flusherSleeping)
-        d.flusherWake.notify_one();
+    d.wakeFlusherFor(durability);
     return appended;
 }
 

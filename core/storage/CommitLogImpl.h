@@ -57,6 +57,7 @@ struct CommitLog::Impl {
     std::mutex listenerMutex;  // guards listener and is held around each call: never taken while holding mutex
     DurableListener listener;
     bool flusherSleeping = false;  // appends only wake a flusher that waits (it rechecks after every round)
+    bool flusherTimed = false;     // ... and async appends only one that waits for something to flush at all
 
     std::condition_variable flusherWake;
     std::condition_variable durableChanged;
@@ -82,6 +83,13 @@ struct CommitLog::Impl {
     Result<std::shared_ptr<Segment>> segmentForAppend(uint64_t batchBytes);
     Result<std::shared_ptr<Segment>> takeSpare(uint64_t baseOffset);
     void failLocked(const Status& status);  // requires mutex
+    // After an append (requires mutex). A flusher already waiting out the async interval flushes an async
+    // append's bytes with the rest when it ends: waking it for each (an acks' round during a consume, say) costs
+    // a futex call here and a context switch there, for nothing.
+    void wakeFlusherFor(Durability durability) {
+        if (flusherSleeping && (durability == Durability::Sync || !flusherTimed))
+            flusherWake.notify_one();
+    }
     std::shared_ptr<Segment> segmentAt(uint64_t offset) const;  // requires mutex
     uint64_t dataEnd(size_t index) const;                        // requires mutex
     const CorruptRange* quarantinedAt(uint64_t offset) const;   // requires mutex

@@ -243,8 +243,7 @@ Status writeBatches(CommitLog::Impl& d, Segment& segment, uint64_t first, std::s
     d.counters.appendedBatches += batches;
     if (durability == Durability::Sync)
         d.syncWanted = std::max(d.syncWanted, d.written);
-    if (d.flusherSleeping)
-        d.flusherWake.notify_one();
+    d.wakeFlusherFor(durability);
     return Status::ok();
 }
 

@@ -65,11 +65,12 @@ void CommitLog::Impl::flusherLoop() {
             lastRound = Clock::now();
         } else {
             flusherSleeping = true;
+            flusherTimed = pending;
             if (pending)
                 flusherWake.wait_until(lock, lastRound + options.asyncFlushInterval);
             else
                 flusherWake.wait(lock);
-            flusherSleeping = false;
+            flusherSleeping = flusherTimed = false;
         }
     }
 }

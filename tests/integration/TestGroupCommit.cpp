@@ -198,6 +198,32 @@ private slots:
         QCOMPARE(records, appends);
     }
 
+    // The flusher, waiting out the async interval for earlier async appends (not woken by more of them), still
+    // syncs a sync append at once, and the async bytes before it with it.
+    void testSyncAppendIsNotHeldByAPendingAsyncFlush() {
+        TempDir dir;
+        FaultyFileSystem fs;
+        auto log = openLog(dir.path(), fs, false);
+        log->setAsyncFlushInterval(std::chrono::minutes(10));
+        auto append = [&](int i, Durability durability) {
+            std::string payload = test::makePayload(0, i, kPayloadSize);
+            RecordView view{2, payload};
+            Result<CommitLog::Appended> appended = log->append({&view, 1}, durability);
+            return appended ? appended->endOffset : 0;
+        };
+        QVERIFY(append(0, Durability::Async) > 0);
+        std::this_thread::sleep_for(50ms);  // the flusher has seen it and waits for the interval to end
+        for (int i = 1; i < 100; ++i)
+            QVERIFY(append(i, Durability::Async) > 0);
+        QCOMPARE(log->durableOffset(), uint64_t(0));
+        const uint64_t end = append(100, Durability::Sync);
+        QVERIFY(end > 0);
+        Status durable = log->waitDurable(end, 20s);
+        QVERIFY2(durable.isOk(), durable.toString().c_str());
+        std::string unsynced = unsyncedBytesIn(fs, dir.path(), 0, end);
+        QVERIFY2(unsynced.empty(), unsynced.c_str());
+    }
+
     void testAsyncAppendsBecomeDurableByThePeriodicFlush() {
         TempDir dir;
         FaultyFileSystem fs;
