@@ -13,6 +13,10 @@ std::optional<uint64_t> DedupWindow::find(uint64_t hash) const {
 void DedupWindow::insert(uint64_t hash, uint64_t sequence, TimeMs at) {
     m_map[hash] = sequence;
     m_order.push_back({hash, sequence});
+    if (persistent(sequence)) {
+        if (m_lastPersistent && sequence < *m_lastPersistent) m_inOrder = false;
+        m_lastPersistent = sequence;
+    }
     if (!m_runs.empty() && m_runs.back().at == at) ++m_runs.back().count;
     else m_runs.push_back({at, 1});
 }
@@ -35,9 +39,20 @@ void DedupWindow::expire(TimeMs before) {
 }
 
 std::optional<uint64_t> DedupWindow::minPersistentSequence() const {
-    std::optional<uint64_t> least;
-    for (const Seen& seen : m_order)
-        if (!(seen.sequence >> 63)) least = least ? std::min(*least, seen.sequence) : seen.sequence;
+    if (m_inOrder) {
+        for (const Seen& seen : m_order)
+            if (persistent(seen.sequence)) return seen.sequence;
+        return std::nullopt;
+    }
+    std::optional<uint64_t> least, previous;
+    bool inOrder = true;
+    for (const Seen& seen : m_order) {
+        if (!persistent(seen.sequence)) continue;
+        if (previous && seen.sequence < *previous) inOrder = false;
+        previous = seen.sequence;
+        least = least ? std::min(*least, seen.sequence) : seen.sequence;
+    }
+    m_inOrder = inOrder;
     return least;
 }
 

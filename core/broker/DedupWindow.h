@@ -17,7 +17,12 @@ public:
     void insert(uint64_t hash, uint64_t sequence, TimeMs at);  // a later insert of the same hash wins
     void erase(uint64_t hash, uint64_t sequence);               // only if that hash still maps to that sequence
     void expire(TimeMs before);                                 // forgets what was inserted before `before`
-    std::optional<uint64_t> minPersistentSequence() const;  // pins the log: the window must survive a restart
+    // The least sequence of a persistent message in the window: it pins the log, as the window must survive a
+    // restart. Asked every few seconds of a window that may hold millions of ids: while they came in sequence
+    // order (as publishes and recovery insert them), the first persistent one is the answer, found without
+    // walking the window; out-of-order inserts (a committed transaction's older offsets) cost one full walk
+    // per call until they have expired.
+    std::optional<uint64_t> minPersistentSequence() const;
     size_t size() const { return m_map.size(); }
 
 private:
@@ -29,9 +34,15 @@ private:
         TimeMs at;
         uint64_t count;
     };
+    static bool persistent(uint64_t sequence) { return !(sequence >> 63); }
+
     std::deque<Seen> m_order;
     std::deque<Run> m_runs;
     FlatHashMap64 m_map;  // hash → sequence
+    // The persistent sequences in m_order never decrease (known, not just possible); a full walk that finds
+    // them in order again sets it back.
+    mutable bool m_inOrder = true;
+    std::optional<uint64_t> m_lastPersistent;  // the last persistent sequence inserted
 };
 
 }  // namespace depot::broker

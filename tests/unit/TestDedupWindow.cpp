@@ -2,12 +2,14 @@
 // and expiry (including the probe runs that backward-shift deletion rearranges), and gives memory back.
 #include <QtTest>
 
+#include <deque>
 #include <random>
 #include <unordered_map>
 
 #include "broker/DedupWindow.h"
 
 using depot::broker::DedupWindow;
+using depot::broker::TimeMs;
 
 class TestDedupWindow : public QObject {
     Q_OBJECT
@@ -126,6 +128,35 @@ private slots:
         window.insert(2, 900, 2);
         window.insert(3, 400, 3);
         QCOMPARE(*window.minPersistentSequence(), uint64_t(400));
+    }
+
+    // The least persistent sequence, asked after random inserts (mostly in order, some older, some transient)
+    // and expiries, always equals what a walk over the ids still in the window finds.
+    void testLeastPersistentSequenceFollowsInsertsAndExpiry() {
+        DedupWindow window;
+        std::deque<std::pair<TimeMs, uint64_t>> inWindow;  // (inserted at, sequence), oldest first
+        std::mt19937_64 random(8);
+        uint64_t next = 1000;
+        TimeMs now = 0;
+        for (int step = 0; step < 20'000; ++step) {
+            now += random() % 3;
+            uint64_t sequence = next += 1 + random() % 50;
+            if (random() % 50 == 0) sequence -= 1 + random() % 900;  // a committed transaction's older offset
+            if (random() % 10 == 0) sequence = (uint64_t(1) << 63) | step;  // transient
+            window.insert(random(), sequence, now);
+            inWindow.emplace_back(now, sequence);
+            if (step % 97 == 0) {
+                const TimeMs before = now - TimeMs(random() % 400);
+                window.expire(before);
+                while (!inWindow.empty() && inWindow.front().first < before) inWindow.pop_front();
+            }
+            if (step % 13 == 0) {
+                std::optional<uint64_t> least;
+                for (const auto& [at, seen] : inWindow)
+                    if (!(seen >> 63)) least = least ? std::min(*least, seen) : seen;
+                QCOMPARE(window.minPersistentSequence(), least);
+            }
+        }
     }
 };
 
