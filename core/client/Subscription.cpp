@@ -12,12 +12,8 @@ void Subscription::handOver() {
         if (!m_closed)
             std::move(m_staged.begin(), m_staged.end(), std::back_inserter(m_inbox));
     }
-    const bool several = m_staged.size() > 1;
     m_staged.clear();
-    if (several)
-        m_arrived.notify_all();  // several readers (receive() on several threads) may each take one
-    else
-        m_arrived.notify_one();
+    m_arrived.notify_all();  // readers on several threads (receive()) may each take one
 }
 
 std::optional<broker::Delivery> Subscription::pop(std::optional<Millis> timeout) {

@@ -2,6 +2,7 @@
 // system when asked (the history writer asks after a burst; RAM per queued message is a target).
 #include <QtTest>
 
+#include <cstring>
 #include <fstream>
 #include <memory>
 #include <string>
