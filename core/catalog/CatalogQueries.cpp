@@ -4,10 +4,12 @@
 #include <cstddef>
 #include <iterator>
 #include <limits>
+#include <optional>
 #include <string>
 
 #include "catalog/Catalog.h"
 #include "catalog/CatalogImpl.h"
+#include "catalog/TraceRows.h"
 
 namespace depot::catalog {
 
@@ -37,28 +39,17 @@ Result<std::vector<T>> collect(SqliteStatement& statement, FromRow fromRow) {
     }
 }
 
-// The events of one row: one, or two for a row of kind kFlushedConfirmedRow (CatalogWriter.h).
+// The events of one row: one, or two for a row pairing them (TraceRows.h).
 Result<std::vector<TraceEvent>> traceFromRow(const SqliteStatement& row) {
-    TraceEvent event;
-    event.at = row.int64At(0);
-    std::string kind = row.textAt(1);
-    const bool pair = kind == CatalogWriter::kFlushedConfirmedRow;
-    std::optional<broker::TraceKind> parsed = pair ? broker::TraceKind::Flushed : broker::traceKindFromString(kind);
-    if (!parsed)
-        return Status::corruption("trace event in history has unknown kind '" + kind + "'");
-    event.kind = *parsed;
-    event.queue = row.textAt(2);
-    event.sequence = uint64_t(row.int64At(3));
-    event.messageId = row.textAt(4);
-    event.key = row.textAt(5);
-    event.detail = row.textAt(6);
-    std::vector<TraceEvent> events{event};
-    if (pair) {
-        event.kind = broker::TraceKind::Confirmed;
-        event.detail.clear();
-        events.push_back(std::move(event));
-    }
-    return events;
+    TraceEvent first{row.int64At(0),   broker::TraceKind::Published, row.textAt(2), uint64_t(row.int64At(3)),
+                     row.textAt(4), row.textAt(5),                 row.textAt(6)};
+    std::optional<int64_t> settledAfter;
+    std::optional<std::string> settledDetail;
+    if (!row.isNullAt(7))
+        settledAfter = row.int64At(7);
+    if (!row.isNullAt(8))
+        settledDetail = row.textAt(8);
+    return traceEventsOfRow(std::move(first), row.textAt(1), settledAfter, std::move(settledDetail));
 }
 
 Result<AuditEntry> auditFromRow(const SqliteStatement& row) {
@@ -116,8 +107,10 @@ Result<std::vector<TraceEvent>> Catalog::queryTrace(const broker::TraceQuery& qu
         where = "WHERE " + match + " OR (queue <> '' AND message_id = '' AND (queue, sequence) IN (" + linking + "))";
     }
     // The limit keeps the events recorded last (rowid: no index on `at` to keep up), shown in time order.
-    std::string sql = "SELECT at, kind, queue, sequence, message_id, key, detail FROM (SELECT * FROM trace " + where +
-                      " ORDER BY id DESC LIMIT ?3) ORDER BY at, id";
+    std::string sql =
+        "SELECT at, kind, queue, sequence, message_id, key, detail, settled_after, settled_detail FROM (SELECT * "
+        "FROM trace " +
+        where + " ORDER BY id DESC LIMIT ?3) ORDER BY at, id";
     std::lock_guard lock(m_impl->history.readMutex);
     Result<SqliteDb*> db = m_impl->history.reader();
     if (!db)
@@ -132,6 +125,9 @@ Result<std::vector<TraceEvent>> Catalog::queryTrace(const broker::TraceQuery& qu
     std::vector<TraceEvent> events;
     for (std::vector<TraceEvent>& row : *rows)
         std::move(row.begin(), row.end(), std::back_inserter(events));
+    // A row's second event may be later than the rows after it (an ack settles its delivery some ms on).
+    std::stable_sort(events.begin(), events.end(),
+                     [](const TraceEvent& a, const TraceEvent& b) { return a.at < b.at; });
     // A row holding two events may have taken the limit past: the oldest go.
     if (events.size() > query.limit)
         events.erase(events.begin(), events.end() - ptrdiff_t(query.limit));

@@ -34,13 +34,6 @@ Status prepareInto(SqliteDb& db, SqliteStatement& into, std::string_view sql, st
     return Status::ok();
 }
 
-// Whether one row of kFlushedConfirmedRow holds both events exactly (its detail is the flushed one's).
-bool flushedThenConfirmed(const broker::TraceEventView& flushed, const broker::TraceEventView& confirmed) {
-    return flushed.kind == broker::TraceKind::Flushed && confirmed.kind == broker::TraceKind::Confirmed &&
-           confirmed.detail.empty() && flushed.at == confirmed.at && flushed.sequence == confirmed.sequence &&
-           flushed.queue == confirmed.queue && flushed.messageId == confirmed.messageId && flushed.key == confirmed.key;
-}
-
 }  // namespace
 
 CatalogWriter::CatalogWriter(Kind kind, SqliteDb& db, std::mutex& dbMutex, CatalogOptions options)
@@ -218,20 +211,20 @@ Status CatalogWriter::writeTransaction(const Batch& batch, Statements& statement
 Status CatalogWriter::insertAll(const Batch& batch, Statements& statements) {
     SqliteStatement& trace = statements.insertTrace;
     size_t rows = 0;
-    for (const broker::TraceBatch& chunk : batch.trace) {
-        for (auto it = chunk.begin(); it != chunk.end();) {
-            if (++rows % kRowsBetweenYields == 0)
-                std::this_thread::yield();
-            const broker::TraceEventView e = *it;
-            ++it;
-            std::string_view kind = broker::toString(e.kind);
-            if (it != chunk.end() && flushedThenConfirmed(e, *it)) {
-                kind = kFlushedConfirmedRow;
-                ++it;
-            }
-            DEPOT_RETURN_IF_ERROR(trace.bindAllUncopied(e.at, kind, e.queue, e.sequence, e.messageId, e.key, e.detail));
-            DEPOT_RETURN_IF_ERROR(trace.run());
+    for (const TraceRow& row : m_rowPlanner.plan(batch.trace)) {
+        if (++rows % kRowsBetweenYields == 0)
+            std::this_thread::yield();
+        const broker::TraceEventView& e = row.event;
+        DEPOT_RETURN_IF_ERROR(
+            trace.bindAllUncopied(e.at, row.kind, e.queue, e.sequence, e.messageId, e.key, e.detail));
+        if (row.kind == kDeliveredAcked) {
+            DEPOT_RETURN_IF_ERROR(trace.bind(8, row.settledAt - e.at));
+            DEPOT_RETURN_IF_ERROR(trace.bindUncopied(9, row.settledDetail));
+        } else {
+            DEPOT_RETURN_IF_ERROR(trace.bindNull(8));
+            DEPOT_RETURN_IF_ERROR(trace.bindNull(9));
         }
+        DEPOT_RETURN_IF_ERROR(trace.run());
     }
     SqliteStatement& audit = statements.insertAudit;
     for (const broker::AuditEntry& a : batch.audit) {
@@ -275,7 +268,8 @@ Result<std::unique_ptr<CatalogWriter::Statements>> CatalogWriter::prepareStateme
     }
     DEPOT_RETURN_IF_ERROR(prepareInto(
         db, s->insertTrace,
-        "INSERT INTO trace (at, kind, queue, sequence, message_id, key, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO trace (at, kind, queue, sequence, message_id, key, detail, settled_after, settled_detail) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         "insert trace event"));
     DEPOT_RETURN_IF_ERROR(prepareInto(
         db, s->insertMetrics,

@@ -16,6 +16,7 @@
 #include "broker/TraceBatch.h"
 #include "catalog/Catalog.h"
 #include "catalog/Sqlite.h"
+#include "catalog/TraceRows.h"
 
 namespace depot::catalog {
 
@@ -45,11 +46,6 @@ public:
     // writer met since it started, OK if none.
     Status flush();
     uint64_t droppedTrace() const { return m_dropped.load(std::memory_order_relaxed); }
-
-    // A sync-flushed publish's `flushed` event ("fdatasync") and its `confirmed` event (no detail), recorded one
-    // after the other for the same message at the same moment, are stored as one trace row of this kind, with the
-    // flushed event's detail; queries read it back as the two events. One row fewer per confirmed publish.
-    static constexpr const char* kFlushedConfirmedRow = "flushed+confirmed";
 
 private:
     struct Batch {
@@ -108,6 +104,7 @@ private:
     bool m_idle = false;     // the writer waits for something to be queued
     Status m_firstError;
     std::atomic<uint64_t> m_dropped{0};
+    TraceRowPlanner m_rowPlanner;  // the writer thread's
     std::thread m_thread;
 };
 

@@ -366,6 +366,68 @@ private slots:
         QCOMPARE(last->front().sequence, uint64_t(10));
     }
 
+    // A delivery and the ack that settles it, written in one batch with nothing else recorded for the message
+    // between them, share one row and read back as the two events, each at its own time and with its own detail,
+    // in time order among the others. An ack whose delivery is in another batch, or that follows a requeue and
+    // redelivery, keeps the events between in their place.
+    void testDeliveryAndItsAckShareARowAndReadBackAsTwoEvents() {
+        test::TempDir dir;
+        auto catalog = openCatalog(dir.file("catalog.db"));
+        QVERIFY(catalog);
+        auto event = [](TimeMs at, TraceKind kind, std::string queue, uint64_t sequence, std::string id,
+                        std::string detail) {
+            return TraceEvent{kNow + at, kind, std::move(queue), sequence, std::move(id), "", std::move(detail)};
+        };
+        const std::vector<TraceEvent> first{
+            event(0, TraceKind::Delivered, "orders", 7, "m7", "attempt 1 to consumer 3 (billing)"),
+            event(1, TraceKind::Published, "orders", 8, "m8", ""),
+            event(2, TraceKind::Delivered, "orders", 9, "m9", "attempt 1 to consumer 3 (billing)"),
+            event(3, TraceKind::Delivered, "orders", 10, "m10", "attempt 1 to consumer 3 (billing)"),
+            event(4, TraceKind::Acked, "orders", 7, "", "by billing"),
+            event(5, TraceKind::Requeued, "orders", 9, "", "nacked by billing"),
+            event(6, TraceKind::Delivered, "orders", 9, "m9", "attempt 2 to consumer 3 (billing)"),
+            event(7, TraceKind::Acked, "orders", 9, "", "by billing"),
+            event(8, TraceKind::Acked, "audit", 10, "", "by auditor"),  // another queue's message 10
+        };
+        catalog->appendTrace(broker::TraceBatch::of(first));
+        CHECK_OK(catalog->flush());
+        catalog->appendTrace(broker::TraceBatch::of({event(9, TraceKind::Acked, "orders", 10, "", "by billing")}));
+        CHECK_OK(catalog->flush());
+        // 10 events: the ack of 7 and the second ack of 9 joined their deliveries.
+        QCOMPARE(int64OnFile(dir.file("history.db"), "SELECT count(*) FROM trace"), int64_t(8));
+        QCOMPARE(int64OnFile(dir.file("history.db"), "SELECT count(*) FROM trace WHERE kind = 'delivered+acked'"),
+                 int64_t(2));
+        std::vector<TraceEvent> recorded = first;
+        recorded.push_back(event(9, TraceKind::Acked, "orders", 10, "", "by billing"));
+        Result<std::vector<TraceEvent>> events = catalog->queryTrace({});
+        QVERIFY2(events.isOk(), events.status().toString().c_str());
+        QCOMPARE(events->size(), recorded.size());
+        for (size_t i = 0; i < recorded.size(); ++i) {
+            const TraceEvent& a = (*events)[i];
+            const TraceEvent& b = recorded[i];
+            QCOMPARE(std::string(toString(a.kind)), std::string(toString(b.kind)));
+            QCOMPARE(a.at, b.at);
+            QCOMPARE(a.queue, b.queue);
+            QCOMPARE(a.sequence, b.sequence);
+            QCOMPARE(a.messageId, b.messageId);
+            QCOMPARE(a.detail, b.detail);
+        }
+        // A trace by id finds the ack in the delivery's row, and the linked ones in their own rows.
+        Result<std::vector<TraceEvent>> nine = catalog->queryTrace({"m9", "", 10});
+        QVERIFY(nine.isOk());
+        QStringList kinds;
+        for (const TraceEvent& e : *nine)
+            kinds << QString::fromStdString(std::string(toString(e.kind)));
+        QCOMPARE(kinds, (QStringList{"delivered", "requeued", "delivered", "acked"}));
+        Result<std::vector<TraceEvent>> seven = catalog->queryTrace({"m7", "", 10});
+        QVERIFY(seven.isOk() && seven->size() == 2);
+        QCOMPARE(seven->back().detail, std::string("by billing"));
+        QCOMPARE(seven->back().at, kNow + 4);
+        Result<std::vector<TraceEvent>> ten = catalog->queryTrace({"m10", "", 10});
+        QVERIFY(ten.isOk());
+        QCOMPARE(ten->size(), size_t(2));
+    }
+
     // A definition is a promise made now: it must not wait while history's file is busy (a trace batch, a
     // console query, another process reading it).
     void testDefinitionsDoNotWaitForTheHistoryFile() {
@@ -454,7 +516,7 @@ private slots:
             kinds << QString::fromStdString(std::string(toString(event.kind)));
         QCOMPARE(kinds, (QStringList{"published", "flushed", "confirmed", "acked"}));
         catalog.reset();
-        QCOMPARE(int64OnFile(history, "PRAGMA user_version"), int64_t(2));
+        QCOMPARE(int64OnFile(history, "PRAGMA user_version"), int64_t(3));
         QCOMPARE(int64OnFile(history, "SELECT count(*) FROM sqlite_master WHERE name = 'trace_queue_sequence'"),
                  int64_t(0));
         QCOMPARE(int64OnFile(history, "SELECT count(*) FROM sqlite_master WHERE name = 'trace_linked'"), int64_t(1));
