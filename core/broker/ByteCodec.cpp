@@ -16,7 +16,9 @@ uint64_t ByteReader::take(size_t bytes, std::string_view field) {
     return v;
 }
 
-std::string ByteReader::string(std::string_view field) {
+std::string ByteReader::string(std::string_view field) { return std::string(stringView(field)); }
+
+std::string_view ByteReader::stringView(std::string_view field) {
     uint32_t length = u32(field);
     if (!ok())
         return {};
@@ -25,7 +27,7 @@ std::string ByteReader::string(std::string_view field) {
                         " bytes left)");
         return {};
     }
-    std::string bytes(m_in.substr(m_pos, length));
+    std::string_view bytes = m_in.substr(m_pos, length);
     m_pos += length;
     return bytes;
 }

@@ -54,6 +54,8 @@ public:
 
     // u32 length + bytes. The length is checked against the bytes left before anything is allocated.
     std::string string(std::string_view field);
+    // The same, as a view into the input (empty on failure).
+    std::string_view stringView(std::string_view field);
     // A u32 element count, checked against the bytes left: `count * minElementSize` must fit, so a caller may
     // reserve `count` elements. Returns 0 on failure.
     uint32_t count(std::string_view field, size_t minElementSize) {

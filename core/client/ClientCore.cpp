@@ -229,6 +229,9 @@ void ClientCore::dispatch(std::vector<std::string>& frames) {
         case Command::Deliver:
             m_subscriptions->onDeliver(frames[1], std::move(frames[2]));
             break;
+        case Command::DeliverBatch:
+            m_subscriptions->onDeliverBatch(frames[1], frames[2]);
+            break;
         case Command::TxCheck:
             onTransactionCheck(frames[1]);
             break;

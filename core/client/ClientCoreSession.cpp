@@ -62,7 +62,10 @@ void ClientCore::beginSession() {
 // those answers are ignored).
 void ClientCore::sendHello() {
     protocol::Json hello = {
-        {"client", m_options.client}, {"role", m_options.role}, {"heartbeatMs", m_options.heartbeat.count()}};
+        {"client", m_options.client},
+        {"role", m_options.role},
+        {"heartbeatMs", m_options.heartbeat.count()},
+        {"deliverBatches", true}};
     if (!m_options.producerGroup.empty())
         hello["producer"] = m_options.producerGroup;
     const uint64_t id = nextRequestId();

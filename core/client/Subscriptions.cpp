@@ -102,16 +102,28 @@ void Subscriptions::attach(const std::shared_ptr<Subscription>& subscription, ui
 
 void Subscriptions::onDeliver(std::string_view header, std::string body) {
     Result<broker::Delivery> delivery = protocol::decodeDeliver(header, std::move(body));
-    if (!delivery)
-        return;  // malformed: cannot even be nacked; it stays unacked until the session ends
-    auto it = m_byConsumer.find(delivery->consumer);
+    if (delivery)
+        route(std::move(delivery).value());
+    // else malformed: cannot even be nacked; it stays unacked until the session ends
+}
+
+void Subscriptions::onDeliverBatch(std::string_view header, std::string_view bodies) {
+    Result<std::vector<broker::Delivery>> deliveries = protocol::decodeDeliverBatch(header, bodies);
+    if (!deliveries)
+        return;  // as a malformed DELIVER: they stay unacked until the session ends
+    for (broker::Delivery& delivery : *deliveries)
+        route(std::move(delivery));
+}
+
+void Subscriptions::route(broker::Delivery delivery) {
+    auto it = m_byConsumer.find(delivery.consumer);
     if (it != m_byConsumer.end()) {
-        hand(it->second, std::move(delivery).value());
-    } else if (m_cancelled.count(delivery->consumer) == 0) {
+        hand(it->second, std::move(delivery));
+    } else if (m_cancelled.count(delivery.consumer) == 0) {
         if (m_consumesInFlight > 0)
-            m_early[delivery->consumer].push_back(std::move(delivery).value());
+            m_early[delivery.consumer].push_back(std::move(delivery));
         else
-            refuse(delivery->consumer, delivery->tag);
+            refuse(delivery.consumer, delivery.tag);
     }
 }
 

@@ -36,6 +36,7 @@ public:
     void remove(uint64_t subscription, std::function<void(const Status&)> done);
 
     void onDeliver(std::string_view header, std::string body);
+    void onDeliverBatch(std::string_view header, std::string_view bodies);
     void onSessionReady();
     void onSessionLost();
 
@@ -56,6 +57,7 @@ private:
     void consume(const std::shared_ptr<Subscription>& subscription);
     void onConsumeAnswer(const std::shared_ptr<Subscription>& subscription, Result<Answer> answer);
     void attach(const std::shared_ptr<Subscription>& subscription, uint64_t consumer);
+    void route(broker::Delivery delivery);
     void hand(const std::shared_ptr<Subscription>& subscription, broker::Delivery delivery);
     void refuse(uint64_t consumer, uint64_t tag);
     void cancel(uint64_t consumer, std::function<void(const Status&)> done);

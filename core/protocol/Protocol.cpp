@@ -56,6 +56,7 @@ bool isKnownCommand(uint8_t code) {
         case Command::Consume:
         case Command::Cancel:
         case Command::Deliver:
+        case Command::DeliverBatch:
         case Command::Ack:
         case Command::Nack:
         case Command::Admin:
@@ -92,6 +93,8 @@ std::string_view commandName(Command command) {
             return "CANCEL";
         case Command::Deliver:
             return "DELIVER";
+        case Command::DeliverBatch:
+            return "DELIVER_BATCH";
         case Command::Ack:
             return "ACK";
         case Command::Nack:
@@ -239,9 +242,9 @@ Result<broker::PublishResult> decodeConfirm(std::string_view header) {
     return result;
 }
 
-std::string encodeDeliver(const broker::Delivery& d) {
-    std::string out;
-    ByteWriter w(out);
+namespace {
+
+void putDeliver(ByteWriter& w, const broker::Delivery& d) {
     w.u64(d.consumer);
     w.u64(d.tag);
     w.u64(d.sequence);
@@ -254,7 +257,36 @@ std::string encodeDeliver(const broker::Delivery& d) {
     putHeaders(w, d.headers);
     // toText: a lastError is whatever bytes a NACK carried; dump() would throw on ones that are not UTF-8.
     w.string(d.death ? toText(deathToJson(*d.death)) : std::string());
+}
+
+}  // namespace
+
+std::string encodeDeliver(const broker::Delivery& d) {
+    std::string out;
+    ByteWriter w(out);
+    putDeliver(w, d);
     return out;
+}
+
+void DeliverBatch::add(const broker::Delivery& d) {
+    const size_t lengthAt = m_header.size();
+    m_header.append(4, '\0');  // the entry's length, known once it is written
+    {
+        ByteWriter w(m_header);
+        putDeliver(w, d);
+    }
+    const auto length = static_cast<uint32_t>(m_header.size() - lengthAt - 4);
+    for (int i = 0; i < 4; ++i)
+        m_header[lengthAt + i] = static_cast<char>(length >> (8 * i));
+    ByteWriter(m_header).u32(static_cast<uint32_t>(d.body.size()));
+    m_bodies.append(d.body);
+    ++m_count;
+}
+
+void DeliverBatch::clear() {
+    m_header.clear();
+    m_bodies.clear();
+    m_count = 0;
 }
 
 Result<broker::Delivery> decodeDeliver(std::string_view header, std::string body) {
@@ -287,6 +319,37 @@ Result<broker::Delivery> decodeDeliver(std::string_view header, std::string body
     }
     d.body = std::move(body);
     return d;
+}
+
+Result<std::vector<broker::Delivery>> decodeDeliverBatch(std::string_view header, std::string_view bodies) {
+    ByteReader r(header, "DELIVER_BATCH header");
+    std::vector<broker::Delivery> deliveries;
+    size_t bodyAt = 0;
+    while (r.ok() && r.remaining() > 0) {
+        std::string_view entry = r.stringView("delivery");
+        uint32_t bodySize = r.u32("body length");
+        if (!r.ok())
+            break;
+        if (bodySize > bodies.size() - bodyAt) {
+            r.fail("body length", std::to_string(bodySize) + " runs past the body frame (" +
+                                      std::to_string(bodies.size() - bodyAt) + " bytes left)");
+            break;
+        }
+        Result<broker::Delivery> delivery = decodeDeliver(entry, std::string(bodies.substr(bodyAt, bodySize)));
+        if (!delivery)
+            return Status::invalidArgument("DELIVER_BATCH delivery " + std::to_string(deliveries.size() + 1) + ": " +
+                                           delivery.status().message());
+        bodyAt += bodySize;
+        deliveries.push_back(std::move(*delivery));
+    }
+    if (Status status = malformed(r); !status)
+        return status;
+    if (deliveries.empty())
+        return Status::invalidArgument("DELIVER_BATCH holds no delivery");
+    if (bodyAt != bodies.size())
+        return Status::invalidArgument("DELIVER_BATCH body frame has " + std::to_string(bodies.size() - bodyAt) +
+                                       " bytes beyond its deliveries' bodies");
+    return deliveries;
 }
 
 std::string encodeAck(const AckFrame& ack) {

@@ -32,6 +32,7 @@ enum class Command : uint8_t {
     Deliver = 0x22,
     Ack = 0x23,
     Nack = 0x24,
+    DeliverBatch = 0x25,  // several DELIVERs in one message, to a session that asked for them in HELLO
     Admin = 0x30,
     ReplFetch = 0x40,  // replica -> primary: records from an offset, and the replica's acknowledgement
     ReplData = 0x41,   // primary -> replica: the answer (body: whole commit-log batches)
@@ -70,6 +71,28 @@ Result<broker::PublishResult> decodeConfirm(std::string_view header);
 // DELIVER header. The body travels in its own frame.
 std::string encodeDeliver(const broker::Delivery& delivery);
 Result<broker::Delivery> decodeDeliver(std::string_view header, std::string body);
+
+// DELIVER_BATCH: deliveries for one session, in the order they were made. The header holds, for each, its
+// DELIVER header as a `str` and its body's length as a `u32`; the body frame holds the bodies one after another.
+// One message instead of one per delivery: a ZeroMQ send and receive (and their system calls) per batch.
+class DeliverBatch {
+public:
+    void add(const broker::Delivery& delivery);
+    size_t size() const { return m_count; }
+    bool empty() const { return m_count == 0; }
+    size_t bytes() const { return m_header.size() + m_bodies.size(); }
+    const std::string& header() const { return m_header; }
+    const std::string& bodies() const { return m_bodies; }
+    void clear();  // keeps the buffers for the next batch
+
+private:
+    std::string m_header;
+    std::string m_bodies;
+    size_t m_count = 0;
+};
+// Every delivery of a batch, or InvalidArgument (none of them) when any part is malformed: an entry, a body
+// length past the body frame, bytes left over, or no entry at all.
+Result<std::vector<broker::Delivery>> decodeDeliverBatch(std::string_view header, std::string_view bodies);
 
 struct AckFrame {
     uint64_t consumer = 0;

@@ -43,7 +43,8 @@ void Server::Impl::onHello(const Incoming& in) {
     int64_t heartbeatMs = kDefaultHeartbeatMs;
     if (!optionalField(*json, "client", session->client, problem) || !optionalField(*json, "role", roleName, problem) ||
         !optionalField(*json, "heartbeatMs", heartbeatMs, problem) ||
-        !optionalField(*json, "producer", session->producerGroup, problem))
+        !optionalField(*json, "producer", session->producerGroup, problem) ||
+        !optionalField(*json, "deliverBatches", session->deliverBatches, problem))
         return sendError(in.routingId, requestId, "invalid", "HELLO: " + problem);
     auto role = roleFromString(roleName);
     if (!role) return sendError(in.routingId, requestId, "invalid", "HELLO: unknown role '" + roleName + "'");
@@ -66,7 +67,7 @@ void Server::Impl::onHello(const Incoming& in) {
           {{"server", "depotd"}, {"version", buildInfo().depotVersion}, {"protocol", protocol::kVersion}, {"session", s.id},
            {"role", toString(s.role)}, {"heartbeatMs", s.heartbeat.count()},
            {"maxMessageSize", options.maxMessageSize}, {"maxUnconfirmed", options.maxUnconfirmed},
-           {"maxPrefetch", options.maxPrefetch}});
+           {"maxPrefetch", options.maxPrefetch}, {"deliverBatches", s.deliverBatches}});
 }
 
 void Server::Impl::onConsume(Session& session, const Incoming& in) {
@@ -211,6 +212,14 @@ void Server::Impl::afterSettle() {
     confirmsReady.clear();
     for (uint64_t id : ready)
         if (Session* session = findSession(id)) flushConfirms(*session);
+    ready = std::move(deliveriesReady);
+    deliveriesReady.clear();
+    for (uint64_t id : ready) {
+        if (Session* session = findSession(id)) {
+            session->deliveriesListed = false;
+            flushDeliveries(*session);
+        }
+    }
     if (!parkedFetches.empty()) answerParkedFetches(std::chrono::steady_clock::now(), false);
 }
 

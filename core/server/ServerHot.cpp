@@ -72,7 +72,21 @@ void Server::Impl::onDeliver(uint64_t sessionId, broker::Delivery&& delivery) {
     if (!session) return;  // cannot happen: closing a session cancels its consumers first
     auto consumer = session->consumers.find(delivery.consumer);
     if (consumer != session->consumers.end() && !consumer->second.autoAck) ++consumer->second.unacked;
-    send(*session, Command::Deliver, 0, 0, protocol::encodeDeliver(delivery), delivery.body);
+    if (!session->deliverBatches)
+        return send(*session, Command::Deliver, 0, 0, protocol::encodeDeliver(delivery), delivery.body);
+    session->deliveries.add(delivery);
+    if (!session->deliveriesListed) {
+        session->deliveriesListed = true;
+        deliveriesReady.push_back(sessionId);
+    }
+    if (session->deliveries.size() >= kMaxBatchDeliveries || session->deliveries.bytes() >= kMaxBatchBytes)
+        flushDeliveries(*session);
+}
+
+void Server::Impl::flushDeliveries(Session& session) {
+    if (session.deliveries.empty()) return;
+    send(session, Command::DeliverBatch, 0, 0, session.deliveries.header(), session.deliveries.bodies());
+    session.deliveries.clear();
 }
 
 namespace {

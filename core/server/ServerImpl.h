@@ -56,6 +56,7 @@ struct Server::Impl : broker::LoopService {
     void onConfirm(uint64_t sessionId, uint64_t requestId, const broker::PublishResult& result);
     void flushConfirms(Session& session);
     void onDeliver(uint64_t sessionId, broker::Delivery&& delivery);
+    void flushDeliveries(Session& session);
     void onAck(Session& session, const Incoming& in);
     void onNack(Session& session, const Incoming& in);
 
@@ -88,6 +89,10 @@ struct Server::Impl : broker::LoopService {
     std::unordered_map<uint64_t, std::unique_ptr<Session>> sessions;
     uint64_t nextSession = 1;
     std::vector<uint64_t> confirmsReady;  // sessions with answers to flush
+    std::vector<uint64_t> deliveriesReady;  // sessions with a DELIVER_BATCH to send
+    // A batch leaves early once this full: a client decodes it whole before handing any of it to its consumer.
+    static constexpr size_t kMaxBatchDeliveries = 256;
+    static constexpr size_t kMaxBatchBytes = 256 * 1024;
     std::set<std::string> producerGroups;  // transaction checkers registered with the broker
     std::atomic<bool> paused = false;      // stop(): no more requests are read
     // A replica's fetch with nothing new to send waits here (long poll) until records become durable or

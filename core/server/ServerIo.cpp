@@ -149,6 +149,8 @@ bool Server::Impl::sendFrames(const std::string& routingId, Command command, uin
 void Server::Impl::send(Session& session, Command command, uint16_t flags, uint64_t requestId,
                         std::string_view header, std::string_view body) {
     if (session.closing) return;
+    // Deliveries made before this frame go before it.
+    if (command != Command::DeliverBatch && !session.deliveries.empty()) flushDeliveries(session);
     if (!sendFrames(session.routingId, command, flags, requestId, header, body)) {
         session.closing = true;
         sessionLog.write("depotd: session " + session.actor() + " cannot be written to (" + zmq_strerror(errno) +

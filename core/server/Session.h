@@ -8,6 +8,7 @@
 
 #include "depot/broker/Clock.h"
 #include "depot/server/Server.h"
+#include "protocol/Protocol.h"
 
 namespace depot::server {
 
@@ -47,6 +48,11 @@ struct Session {
     uint64_t lastPublishId = 0;          // publish request ids must increase (cumulative confirms rely on it)
     bool confirmsReady = false;          // some pending answer arrived since the last flush
     std::unordered_map<uint64_t, SessionConsumer> consumers;  // broker consumer id →
+    // The client asked for DELIVER_BATCH (HELLO "deliverBatches"): a round's deliveries wait here and leave as one
+    // message when the round ends, or before anything else is sent to the session (the order stays as made).
+    bool deliverBatches = false;
+    protocol::DeliverBatch deliveries;
+    bool deliveriesListed = false;  // in Server::Impl::deliveriesReady
     uint32_t malformedInRow = 0;
     bool closing = false;  // a send failed or the peer went silent: closed at the next safe point
 

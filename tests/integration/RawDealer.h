@@ -156,10 +156,13 @@ public:
         return request(protocol::Command::Admin, args.dump(), timeout);
     }
 
-    // HELLO with a long heartbeat (a test thread may pause between requests). The REPLY's JSON, or nullopt.
+    // HELLO with a long heartbeat (a test thread may pause between requests), and the keys of `extra`. The
+    // REPLY's JSON, or nullopt.
     std::optional<nlohmann::json> hello(Millis timeout, const std::string& role = "admin",
-                                        const std::string& client = "raw-test") {
+                                        const std::string& client = "raw-test",
+                                        const nlohmann::json& extra = nlohmann::json::object()) {
         nlohmann::json header{{"client", client}, {"role", role}, {"heartbeatMs", 60000}};
+        header.update(extra);
         std::optional<WireMessage> answer = request(protocol::Command::Hello, header.dump(), timeout);
         if (!answer || !answer->isReply())
             return std::nullopt;

@@ -202,6 +202,7 @@ private slots:
         row("unknown command 0x00", {envelopeWithCode(0x00, 77), list, ""}, "unknown-command", 77);
         row("the broker's CONFIRM", {envelope(Command::Confirm, 77), "", ""}, "unknown-command", 77);
         row("the broker's DELIVER", {envelope(Command::Deliver, 77), "", ""}, "unknown-command", 77);
+        row("the broker's DELIVER_BATCH", {envelope(Command::DeliverBatch, 77), "", ""}, "unknown-command", 77);
         row("the broker's REPLY", {envelope(Command::Reply, 77), "{}", ""}, "unknown-command", 77);
         row("ADMIN with flag 0x8000", {envelope(Command::Admin, 77, 0x8000), list, ""}, "bad-frame", 77);
         row("ACK with flag 0x0001", {envelope(Command::Ack, 77, 1), ackHeader(1, {1}), ""}, "bad-frame", 77);
@@ -432,6 +433,73 @@ private slots:
                 dealer->request(Command::Ack, ackHeader(delivery->consumer, {delivery->tag}), kWait);
             QVERIFY2(acked && acked->isReply() && acked->json().value("settled", 0) == 1, text(acked).c_str());
         }
+    }
+
+    // A session that asks for DELIVER_BATCH in HELLO gets a round's deliveries in fewer messages than
+    // deliveries; one that does not (a client written before batches) gets one DELIVER each. Both get every
+    // message once, in queue order, and settle them all with one ACK.
+    void testDeliveriesComeBatchedOnlyWhenAskedFor_data() {
+        QTest::addColumn<bool>("asked");
+        QTest::newRow("batches asked for") << true;
+        QTest::newRow("not asked for") << false;
+    }
+    void testDeliveriesComeBatchedOnlyWhenAskedFor() {
+        QFETCH(bool, asked);
+        const std::string queue = asked ? "hostile-batched" : "hostile-unbatched";
+        declare(queue);
+        constexpr size_t kMessages = 40;
+        std::vector<std::string> published;
+        for (size_t i = 0; i < kMessages; ++i) {
+            broker::PublishRequest request;
+            request.routingKey = queue;
+            request.message.id = queue + "-" + std::to_string(i);
+            request.message.body = std::string(100 + i, char('a' + i % 26));
+            QVERIFY(client::Producer(m_connection).send(request).ok());
+            published.push_back(request.message.id);
+        }
+        RawDealer dealer(m_context, m_depotd->endpoint());
+        std::optional<Json> hello = dealer.hello(kWait, "consumer", "raw-test", Json{{"deliverBatches", asked}});
+        QVERIFY(hello);
+        QCOMPARE(hello->value("deliverBatches", !asked), asked);
+        std::optional<WireMessage> consumed =
+            dealer.request(Command::Consume, Json{{"queue", queue}, {"prefetch", 100}}.dump(), kWait);
+        QVERIFY2(consumed && consumed->isReply(), text(consumed).c_str());
+        const uint64_t consumer = consumed->json().value("consumer", uint64_t(0));
+        std::vector<broker::Delivery> deliveries;
+        size_t singles = 0, batches = 0;
+        while (deliveries.size() < kMessages) {
+            std::optional<WireMessage> message = dealer.receive(kWait);
+            QVERIFY2(message && message->decoded, text(message).c_str());
+            if (message->command() == Command::Deliver) {
+                ++singles;
+                auto decoded = protocol::decodeDeliver(message->header(), message->frames[2]);
+                QVERIFY2(decoded.isOk(), decoded.status().toString().c_str());
+                deliveries.push_back(std::move(*decoded));
+            } else if (message->command() == Command::DeliverBatch) {
+                ++batches;
+                auto decoded = protocol::decodeDeliverBatch(message->header(), message->frames[2]);
+                QVERIFY2(decoded.isOk(), decoded.status().toString().c_str());
+                std::move(decoded->begin(), decoded->end(), std::back_inserter(deliveries));
+            }
+        }
+        QCOMPARE(deliveries.size(), kMessages);
+        if (asked) {
+            QCOMPARE(singles, size_t(0));
+            QVERIFY2(batches < kMessages, std::to_string(batches).c_str());
+        } else {
+            QCOMPARE(batches, size_t(0));
+            QCOMPARE(singles, kMessages);
+        }
+        std::vector<uint64_t> tags;
+        for (size_t i = 0; i < kMessages; ++i) {
+            QCOMPARE(deliveries[i].messageId, published[i]);
+            QCOMPARE(deliveries[i].body, std::string(100 + i, char('a' + i % 26)));
+            QCOMPARE(deliveries[i].consumer, consumer);
+            tags.push_back(deliveries[i].tag);
+        }
+        std::optional<WireMessage> acked = dealer.request(Command::Ack, ackHeader(consumer, tags), kWait);
+        QVERIFY2(acked && acked->isReply() && acked->json().value("settled", 0) == int(kMessages), text(acked).c_str());
+        QVERIFY(storedIds(queue).empty());
     }
 
     void testPublishRequestIdsMustIncrease() {

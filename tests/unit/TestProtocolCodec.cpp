@@ -307,7 +307,7 @@ private slots:
 
     void testKnownCommandsAreExactlyTheDocumentedOnes() {
         const std::vector<int> documented{0x01, 0x02, 0x03, 0x04, 0x05, 0x10, 0x11, 0x12,
-                                          0x13, 0x20, 0x21, 0x22, 0x23, 0x24, 0x30, 0x40, 0x41};
+                                          0x13, 0x20, 0x21, 0x22, 0x23, 0x24, 0x25, 0x30, 0x40, 0x41};
         for (int code = 0; code < 256; ++code) {
             bool known = std::find(documented.begin(), documented.end(), code) != documented.end();
             QVERIFY2(isKnownCommand(uint8_t(code)) == known, std::to_string(code).c_str());
@@ -438,6 +438,60 @@ private slots:
         QCOMPARE(decoded->death->lastError, std::string("bad \xEF\xBF\xBD\xEF\xBF\xBD text"));
     }
 
+    // DELIVER_BATCH carries each delivery as DELIVER would, its body in the shared body frame, in order; a batch
+    // emptied with clear() is reused without leftovers.
+    void testDeliverBatchRoundTrips() {
+        DeliverBatch batch;
+        for (int round = 0; round < 2; ++round) {
+            batch.clear();
+            std::vector<Delivery> sent;
+            for (int index : {2, 0, 1, 0}) {
+                sent.push_back(deliveryCase(index));
+                sent.back().tag += uint64_t(sent.size());
+                batch.add(sent.back());
+            }
+            QCOMPARE(batch.size(), sent.size());
+            uint32_t firstLength = 0;  // little-endian, as every u32 on the wire
+            for (int i = 3; i >= 0; --i)
+                firstLength = firstLength << 8 | uint8_t(batch.header()[size_t(i)]);
+            QCOMPARE(size_t(firstLength), encodeDeliver(sent[0]).size());
+            Result<std::vector<Delivery>> decoded = decodeDeliverBatch(batch.header(), batch.bodies());
+            QVERIFY2(decoded.isOk(), decoded.status().toString().c_str());
+            QCOMPARE(decoded->size(), sent.size());
+            for (size_t i = 0; i < sent.size(); ++i)
+                compareDelivery((*decoded)[i], sent[i]);
+        }
+    }
+
+    // A malformed batch delivers nothing: a client must not hand out half of it and drop the rest unannounced.
+    void testMalformedDeliverBatchIsRejectedWhole() {
+        DeliverBatch batch;
+        batch.add(deliveryCase(0));
+        batch.add(deliveryCase(1));
+        const std::string header = batch.header(), bodies = batch.bodies();
+        QVERIFY(decodeDeliverBatch(header, bodies).isOk());
+        auto rejected = [](std::string_view h, std::string_view b, const char* mentions) {
+            Result<std::vector<Delivery>> decoded = decodeDeliverBatch(h, b);
+            if (decoded.isOk())
+                return std::string("accepted");
+            if (decoded.status().code() != StatusCode::InvalidArgument ||
+                decoded.status().message().find(mentions) == std::string::npos)
+                return decoded.status().toString();
+            return std::string();
+        };
+        QCOMPARE(rejected("", "", "no delivery"), std::string());
+        for (size_t size = 1; size < header.size(); ++size)
+            QVERIFY2(rejected(header.substr(0, size), bodies, "DELIVER").empty(), std::to_string(size).c_str());
+        QCOMPARE(rejected(header, bodies.substr(0, bodies.size() - 1), "runs past the body frame"), std::string());
+        QCOMPARE(rejected(header, bodies + "x", "beyond its deliveries' bodies"), std::string());
+        // The second entry's DELIVER header with a byte too many: that entry is malformed, so is the batch.
+        std::string longer = header;
+        const size_t second = 4 + encodeDeliver(deliveryCase(0)).size() + 4;
+        longer[second] = char(uint8_t(longer[second]) + 1);
+        longer.insert(second + 4 + encodeDeliver(deliveryCase(1)).size(), 1, '\0');
+        QCOMPARE(rejected(longer, bodies, "delivery 2"), std::string());
+    }
+
     void testAckAndNackRoundTrip() {
         std::vector<uint64_t> many(1000);
         for (size_t i = 0; i < many.size(); ++i)
@@ -545,7 +599,7 @@ private slots:
         };
         for (size_t size : {0, 1, 11, 13, 24})
             row(("size " + std::to_string(size)).c_str(), std::string(size, '\x01'), "expected 12");
-        for (int code : {0x00, 0x06, 0x0F, 0x14, 0x25, 0x31, 0xFF})
+        for (int code : {0x00, 0x06, 0x0F, 0x14, 0x26, 0x31, 0xFF})
             row(("unknown command " + std::to_string(code)).c_str(), encodeEnvelope({kVersion, Command(code), 0, 1}),
                 "unknown command");
         const std::pair<Command, uint16_t> undefined[] = {{Command::Publish, 0x0002},  {Command::Publish, 0x8001},
