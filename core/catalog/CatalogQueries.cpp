@@ -39,17 +39,17 @@ Result<std::vector<T>> collect(SqliteStatement& statement, FromRow fromRow) {
     }
 }
 
-// The events of one row: one, or two for a row pairing them (TraceRows.h).
+// The events of one row: one, or more for a row joining them (TraceRows.h).
 Result<std::vector<TraceEvent>> traceFromRow(const SqliteStatement& row) {
     TraceEvent first{row.int64At(0),   broker::TraceKind::Published, row.textAt(2), uint64_t(row.int64At(3)),
                      row.textAt(4), row.textAt(5),                 row.textAt(6)};
-    std::optional<int64_t> settledAfter;
-    std::optional<std::string> settledDetail;
+    std::optional<int64_t> followUpAfter;
+    std::optional<std::string> followUpDetail;
     if (!row.isNullAt(7))
-        settledAfter = row.int64At(7);
+        followUpAfter = row.int64At(7);
     if (!row.isNullAt(8))
-        settledDetail = row.textAt(8);
-    return traceEventsOfRow(std::move(first), row.textAt(1), settledAfter, std::move(settledDetail));
+        followUpDetail = row.textAt(8);
+    return traceEventsOfRow(std::move(first), row.textAt(1), followUpAfter, std::move(followUpDetail));
 }
 
 Result<AuditEntry> auditFromRow(const SqliteStatement& row) {
@@ -108,7 +108,7 @@ Result<std::vector<TraceEvent>> Catalog::queryTrace(const broker::TraceQuery& qu
     }
     // The limit keeps the events recorded last (rowid: no index on `at` to keep up), shown in time order.
     std::string sql =
-        "SELECT at, kind, queue, sequence, message_id, key, detail, settled_after, settled_detail FROM (SELECT * "
+        "SELECT at, kind, queue, sequence, message_id, key, detail, followup_after, followup_detail FROM (SELECT * "
         "FROM trace " +
         where + " ORDER BY id DESC LIMIT ?3) ORDER BY at, id";
     std::lock_guard lock(m_impl->history.readMutex);

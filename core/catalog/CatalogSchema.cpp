@@ -177,11 +177,12 @@ CREATE INDEX metrics_at ON metrics (at);
 DROP INDEX trace_queue_sequence;
 CREATE INDEX trace_linked ON trace (queue, sequence) WHERE queue <> '' AND message_id = '';
 )sql"},
-    // A delivery and the ack that settles it may share a row (TraceRows.h): the ack's time, as ms after the
-    // row's `at`, and its detail. NULL in every other row. Adding a column rewrites no row.
+    // A published or delivered event and the one that follows it (flushed, confirmed, acked) may share a row
+    // (TraceRows.h): the follow-up's time, as ms after the row's `at`, and its detail. NULL in every other row.
+    // Adding a column rewrites no row.
     {3, R"sql(
-ALTER TABLE trace ADD COLUMN settled_after INTEGER;
-ALTER TABLE trace ADD COLUMN settled_detail TEXT;
+ALTER TABLE trace ADD COLUMN followup_after INTEGER;
+ALTER TABLE trace ADD COLUMN followup_detail TEXT;
 )sql"},
 };
 

@@ -217,9 +217,9 @@ Status CatalogWriter::insertAll(const Batch& batch, Statements& statements) {
         const broker::TraceEventView& e = row.event;
         DEPOT_RETURN_IF_ERROR(
             trace.bindAllUncopied(e.at, row.kind, e.queue, e.sequence, e.messageId, e.key, e.detail));
-        if (row.kind == kDeliveredAcked) {
-            DEPOT_RETURN_IF_ERROR(trace.bind(8, row.settledAt - e.at));
-            DEPOT_RETURN_IF_ERROR(trace.bindUncopied(9, row.settledDetail));
+        if (row.followed) {
+            DEPOT_RETURN_IF_ERROR(trace.bind(8, row.followUpAt - e.at));
+            DEPOT_RETURN_IF_ERROR(trace.bindUncopied(9, row.followUpDetail));
         } else {
             DEPOT_RETURN_IF_ERROR(trace.bindNull(8));
             DEPOT_RETURN_IF_ERROR(trace.bindNull(9));
@@ -268,7 +268,7 @@ Result<std::unique_ptr<CatalogWriter::Statements>> CatalogWriter::prepareStateme
     }
     DEPOT_RETURN_IF_ERROR(prepareInto(
         db, s->insertTrace,
-        "INSERT INTO trace (at, kind, queue, sequence, message_id, key, detail, settled_after, settled_detail) "
+        "INSERT INTO trace (at, kind, queue, sequence, message_id, key, detail, followup_after, followup_detail) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         "insert trace event"));
     DEPOT_RETURN_IF_ERROR(prepareInto(

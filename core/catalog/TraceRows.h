@@ -1,15 +1,21 @@
 #pragma once
-// TraceRows: how trace events are stored as rows of history.db and read back. Two events of one message that
-// usually follow each other share a row, one SQLite insert (and its index entries) for the two:
-//  - a sync publish's `flushed` ("fdatasync") and `confirmed` (no detail), recorded one after the other at the
-//    same moment: a row of kind kFlushedConfirmed with the flushed event's detail;
-//  - a delivery and the ack that settles it, both in one writer batch with nothing else recorded for the message
-//    between them: a row of kind kDeliveredAcked holding the delivery, whose settled_after column is the ack's
-//    time less the delivery's (ms) and settled_detail the ack's detail. An ack names only queue and sequence.
-// Any other event is a row of its own kind. The history schema (CatalogSchema.cpp) has the columns.
+// TraceRows: how trace events are stored as rows of history.db and read back. Events of one message that usually
+// follow each other share a row, one SQLite insert (and its index entries) for them all. A row's kind names its
+// events joined by '+', oldest first:
+//  - `flushed+confirmed`: a sync publish's `flushed` ("fdatasync") and `confirmed` (no detail), recorded one after
+//    the other at the same moment, when nothing else is there to join (the row's detail is the flushed one's);
+//  - a *follow-up* joined to the row of the `published` or `delivered` event it follows, when both are written in
+//    one batch and nothing else was recorded for the message between them: `published+flushed`,
+//    `published+flushed+confirmed`, `published+confirmed` (an async publish) and `delivered+acked`. The row holds
+//    the first event whole; its followup_after column is the follow-up's time less the first's (ms) and
+//    followup_detail the follow-up's detail. A follow-up names the message by queue and sequence only; a
+//    `confirmed` after a `flushed` has their time and no detail.
+// Any other event is a row of its own kind (followup_after and followup_detail NULL). The history schema
+// (CatalogSchema.cpp) has the columns.
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
@@ -22,16 +28,17 @@ namespace depot::catalog {
 struct TraceRow {
     broker::TraceEventView event;  // the first (or only) event; views into the batch planned
     std::string_view kind;         // what the row's kind column holds
-    // For a kDeliveredAcked row: the ack.
-    broker::TimeMs settledAt = 0;
-    std::string_view settledDetail;
+    // Whether a follow-up joined the row: then its time and detail.
+    bool followed = false;
+    broker::TimeMs followUpAt = 0;
+    std::string_view followUpDetail;
 };
 
 // Plans the rows of a writer batch. Reused from batch to batch, so planning allocates nothing once its
 // buffers have grown to a batch's size.
 class TraceRowPlanner {
 public:
-    // The rows, in the order the events were recorded (a paired row where its first event was). Valid until the
+    // The rows, in the order the events were recorded (a joined row where its first event was). Valid until the
     // next call, and as long as `chunks` is unchanged.
     const std::vector<TraceRow>& plan(const std::vector<broker::TraceBatch>& chunks);
 
@@ -45,18 +52,21 @@ private:
         size_t operator()(const Key& key) const;
     };
     void add(const broker::TraceEventView& event);
+    bool completesFlushed(const broker::TraceEventView& confirmed);
+    bool join(const broker::TraceEventView& event);
 
     std::vector<TraceRow> m_rows;
-    // A delivery not yet settled in this batch -> its row, for the ack that may follow.
-    std::unordered_map<Key, size_t, KeyHash> m_openDeliveries;
+    // A `published` or `delivered` row nothing has joined yet, by its message, for a follow-up to join.
+    std::unordered_map<Key, size_t, KeyHash> m_open;
+    // The `flushed` event just planned and its row, for a `confirmed` right after it.
+    std::optional<broker::TraceEventView> m_lastFlushed;
+    size_t m_lastFlushedRow = 0;
 };
 
-inline constexpr std::string_view kFlushedConfirmed = "flushed+confirmed";
-inline constexpr std::string_view kDeliveredAcked = "delivered+acked";
-
-// The events one row holds, oldest first. `settledAfter` and `settledDetail` are the row's columns (NULL: none).
+// The events one row holds, oldest first. `followUpAfter` and `followUpDetail` are the row's followup_after and
+// followup_detail columns (NULL: none). Corruption for a kind that is neither an event nor a joining above.
 Result<std::vector<broker::TraceEvent>> traceEventsOfRow(broker::TraceEvent first, std::string_view kind,
-                                                         std::optional<int64_t> settledAfter,
-                                                         std::optional<std::string> settledDetail);
+                                                         std::optional<int64_t> followUpAfter,
+                                                         std::optional<std::string> followUpDetail);
 
 }  // namespace depot::catalog

@@ -38,7 +38,7 @@ struct BrokerOptions {
     Millis transactionCheckInterval{30000};       // first check-back after this, then again every interval
     uint32_t transactionMaxChecks = 15;           // then the half message is dead-lettered (tx-unresolved)
     bool trace = true;                            // record lifecycle events in the catalog
-    // Rows of history.db kept (a sync publish's flushed+confirmed is one row, as is a delivery and its ack).
+    // Rows of history.db kept (a row may hold several events of one message: docs/storage-format.md).
     uint64_t traceRetentionRows = 2'000'000;
     Millis historyRetention{24 * 3600 * 1000};    // metrics history and trace events older than this are deleted
     std::string replicaOf;                        // non-empty: a replica following the primary at this endpoint
