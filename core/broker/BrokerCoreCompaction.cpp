@@ -26,7 +26,7 @@ void BrokerCore::compactOldest(uint64_t before) {
             if (moves.size() >= kMaxMovesPerRound) tooMany = true;
             else moves.push_back({id, entry, dueAt});
         };
-        queue->ready.forEach([&](const Entry& entry) {
+        queue->ready.forEachUnordered([&](const Entry& entry) {
             consider(entry, 0);
             return !tooMany;
         });

@@ -159,7 +159,7 @@ void BrokerCore::reclaimLog() {
         return true;
     };
     for (const auto& [id, queue] : m_queues) {
-        queue->ready.forEach(consider);
+        queue->ready.forEachUnordered(consider);
         for (const auto& [due, entry] : queue->delayed) consider(entry);
         for (const Entry& entry : queue->unreadable) consider(entry);
         if (auto sequence = queue->dedup.minPersistentSequence()) least = std::min(least, *sequence);

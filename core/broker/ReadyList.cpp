@@ -145,6 +145,14 @@ void ReadyList::forEach(const std::function<bool(const Entry&)>& visit) const {
         if (!visit(*entry)) return;
 }
 
+void ReadyList::forEachUnordered(const std::function<bool(const Entry&)>& visit) const {
+    for (const Entry& entry : m_fifo)
+        if (!visit(entry)) return;
+    for (const auto& [key, line] : m_byKey)
+        for (const Entry& entry : line)
+            if (!visit(entry)) return;
+}
+
 std::vector<Entry> ReadyList::takeAll() {
     std::vector<Entry> all;
     forEach([&](const Entry& entry) {

@@ -43,6 +43,9 @@ public:
     void updateEach(const std::function<void(Entry&)>& update);
     // Visits entries in queue order (per-key: by sequence). Stops when `visit` returns false.
     void forEach(const std::function<bool(const Entry&)>& visit) const;
+    // The same in no particular order, for walks that do not care (the log's reclaimer every 10 s): a per-key
+    // queue is not gathered and sorted first, which for a million entries was an 8 MB allocation and a sort.
+    void forEachUnordered(const std::function<bool(const Entry&)>& visit) const;
     std::vector<Entry> takeAll();
     TimeMs oldestPublishedAt() const;
 
