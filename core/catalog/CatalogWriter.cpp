@@ -143,6 +143,7 @@ void CatalogWriter::run() {
         // size for good (glibc and tcmalloc keep freed heap). Not while events keep coming: the next burst reuses it.
         if (m_pending.empty() && sinceTrim >= kTrimAfterEvents) {
             lock.unlock();
+            m_rowPlanner.release();
             releaseFreeHeap();
             lock.lock();
             sinceTrim = 0;

@@ -47,6 +47,12 @@ const std::vector<TraceRow>& TraceRowPlanner::plan(const std::vector<broker::Tra
     return m_rows;
 }
 
+void TraceRowPlanner::release() {
+    std::vector<TraceRow>().swap(m_rows);  // assigning {} would keep the capacity
+    decltype(m_open)().swap(m_open);
+    m_lastFlushed.reset();
+}
+
 void TraceRowPlanner::add(const TraceEventView& event) {
     if (completesFlushed(event)) {
         m_lastFlushed.reset();

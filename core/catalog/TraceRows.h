@@ -41,6 +41,9 @@ public:
     // The rows, in the order the events were recorded (a joined row where its first event was). Valid until the
     // next call, and as long as `chunks` is unchanged.
     const std::vector<TraceRow>& plan(const std::vector<broker::TraceBatch>& chunks);
+    // Frees the buffers (a burst's batch of 200,000 events grew them to some 30 MB).
+    void release();
+    size_t capacity() const { return m_rows.capacity(); }  // rows the buffers hold room for
 
 private:
     struct Key {

@@ -13,6 +13,7 @@
 #include "catalog/Catalog.h"
 #include "catalog/CatalogSchema.h"
 #include "catalog/Sqlite.h"
+#include "catalog/TraceRows.h"
 #include "support/TempDir.h"
 #include "support/TraceLines.h"
 
@@ -459,6 +460,28 @@ private slots:
         Result<std::vector<TraceEvent>> one = catalog->queryTrace({"", "k1", 10});
         QVERIFY(one.isOk());
         QCOMPARE(eventLines(*one), eventLines({recorded[0], recorded[2], recorded[3]}));
+    }
+
+    // The writer's planner keeps its buffers from batch to batch, and gives them back when told (the writer
+    // does once it has caught up after a burst), then plans the next batch as before.
+    void testRowPlannerGivesItsBuffersBack() {
+        std::vector<TraceEvent> burst;
+        for (uint64_t sequence = 1; sequence <= 50'000; ++sequence)
+            burst.push_back(TraceEvent{kNow, TraceKind::Published, "orders", sequence, "m", "", ""});
+        std::vector<broker::TraceBatch> chunks;
+        chunks.push_back(broker::TraceBatch::of(burst));
+        TraceRowPlanner planner;
+        QCOMPARE(planner.plan(chunks).size(), burst.size());
+        QVERIFY(planner.capacity() >= burst.size());
+        planner.release();
+        QCOMPARE(planner.capacity(), size_t(0));
+        chunks.clear();
+        chunks.push_back(broker::TraceBatch::of({burst[0], TraceEvent{kNow + 1, TraceKind::Confirmed, "orders", 1,
+                                                                      "", "", ""}}));
+        const std::vector<TraceRow>& rows = planner.plan(chunks);
+        QCOMPARE(rows.size(), size_t(1));
+        QCOMPARE(rows[0].kind, std::string_view("published+confirmed"));
+        QCOMPARE(rows[0].followUpAt, kNow + 1);
     }
 
     // A row whose kind joins events that never share a row is refused as damage, not read as something else.
