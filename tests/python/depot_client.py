@@ -1,7 +1,7 @@
 """A small Depot client, written from docs/protocol.md alone.
 
 Standard library plus Debian's python3-zmq (run it with /usr/bin/python3). One `Session` is one DEALER
-connection: HELLO, pipelined PUBLISH with confirms (single and cumulative), CONSUME/DELIVER, ACK/NACK with
+connection: HELLO, pipelined PUBLISH with confirms (single and cumulative), CONSUME/DELIVER (and DELIVER_BATCH when HELLO asks for it), ACK/NACK with
 or without a request id, ADMIN operations, heartbeats in both directions and ERROR frames as `DepotError`.
 
 The session is single-threaded: nothing happens between calls. Every call that waits (`wait_confirms`,
@@ -33,12 +33,13 @@ CANCEL = 0x21
 DELIVER = 0x22
 ACK = 0x23
 NACK = 0x24
+DELIVER_BATCH = 0x25
 ADMIN = 0x30
 
 COMMAND_NAMES = {
     HELLO: "HELLO", REPLY: "REPLY", ERROR: "ERROR", HEARTBEAT: "HEARTBEAT", BYE: "BYE", PUBLISH: "PUBLISH",
     CONFIRM: "CONFIRM", TX_END: "TX_END", TX_CHECK: "TX_CHECK", CONSUME: "CONSUME", CANCEL: "CANCEL",
-    DELIVER: "DELIVER", ACK: "ACK", NACK: "NACK", ADMIN: "ADMIN",
+    DELIVER: "DELIVER", ACK: "ACK", NACK: "NACK", DELIVER_BATCH: "DELIVER_BATCH", ADMIN: "ADMIN",
 }
 
 PUBLISH_ONEWAY = 0x0001  # envelope flag of PUBLISH
@@ -234,6 +235,25 @@ def decode_confirm_header(request_id, data):
     return Confirm(request_id, OUTCOMES[code], reason, error, message_id, queues)
 
 
+def decode_deliver_batch(data, bodies):
+    """The deliveries of a DELIVER_BATCH: each DELIVER header as a str and its body's u32 length, the bodies back
+    to back in the body frame. Malformed anywhere: ProtocolViolation, none of them."""
+    r = Reader(data)
+    deliveries, at = [], 0
+    while r.pos < len(r.data):
+        entry = r.raw()
+        size = r.u32()
+        if at + size > len(bodies):
+            raise ProtocolViolation("DELIVER_BATCH body length %d runs past the body frame" % size)
+        deliveries.append(Delivery(entry, bodies[at:at + size]))
+        at += size
+    if not deliveries:
+        raise ProtocolViolation("DELIVER_BATCH holds no delivery")
+    if at != len(bodies):
+        raise ProtocolViolation("DELIVER_BATCH body frame has %d bytes beyond its bodies" % (len(bodies) - at))
+    return deliveries
+
+
 class Delivery:
     def __init__(self, data, body):
         r = Reader(data)
@@ -384,6 +404,8 @@ class Session:
             self._on_confirm(flags, rid, header)
         elif command == DELIVER:
             self.deliveries.append(Delivery(header, body))
+        elif command == DELIVER_BATCH:
+            self.deliveries.extend(decode_deliver_batch(header, body))
         elif command == REPLY:
             self._replies[rid] = ("reply", decode_json(header))
         elif command == ERROR:
@@ -440,8 +462,11 @@ class Session:
             raise value
         return value
 
-    def hello(self, client="python", role=None, heartbeat_ms=None, producer=None, timeout=None):
+    def hello(self, client="python", role=None, heartbeat_ms=None, producer=None, deliver_batches=None,
+              timeout=None):
         header = {"client": client}
+        if deliver_batches is not None:
+            header["deliverBatches"] = deliver_batches
         if role is not None:
             header["role"] = role
         if heartbeat_ms is not None:

@@ -278,6 +278,25 @@ class TestPythonClient(unittest.TestCase):
         self.assertTrue(stats, self.queue_stats(producer, "py.consume"))
         self.assertEqual(self.queue_stats(producer, "py.consume")["ready"], 0)
 
+    def testDeliverBatchesCarryTheSameDeliveriesWhenAskedFor(self):
+        producer = self.connect(role="producer")
+        self.declare(producer, "py.batched")
+        expected = ["b-%d" % i for i in range(120)]
+        confirms = producer.wait_confirms([producer.publish("py.batched", b, message_id=b) for b in expected])
+        self.assertTrue(all(c.outcome == "confirmed" for c in confirms))
+
+        consumer = self.connect(role="consumer", deliver_batches=True)
+        self.assertIs(consumer.hello_reply.get("deliverBatches"), True)
+        tag = consumer.consume("py.batched", prefetch=200)
+        deliveries = self.receive(consumer, len(expected))
+        self.assertEqual([d.message_id for d in deliveries], expected)  # queue order
+        self.assertEqual([d.body.decode() for d in deliveries], expected)
+        names = [name for name, _, _ in consumer.received]
+        self.assertNotIn("DELIVER", names)
+        self.assertLess(names.count("DELIVER_BATCH"), len(expected))
+        self.assertEqual(consumer.ack(tag, [d.tag for d in deliveries]), {"settled": len(expected)})
+        self.assertEqual(consumer.unsolicited_errors, [])
+
     def testRejectedMessageIsDeadLetteredWithItsError(self):
         session = self.connect()
         dlq = self.declare(session, "py.reject")["deadLetterQueue"]
