@@ -1,8 +1,9 @@
 """A small Depot client, written from docs/protocol.md alone.
 
 Standard library plus Debian's python3-zmq (run it with /usr/bin/python3). One `Session` is one DEALER
-connection: HELLO, pipelined PUBLISH with confirms (single and cumulative), CONSUME/DELIVER (and DELIVER_BATCH when HELLO asks for it), ACK/NACK with
-or without a request id, ADMIN operations, heartbeats in both directions and ERROR frames as `DepotError`.
+connection: HELLO, pipelined PUBLISH with confirms (single and cumulative), CONSUME/DELIVER (DELIVER_BATCH when
+HELLO asks for it), ACK/NACK with or without a request id, ADMIN operations, heartbeats in both directions and
+ERROR frames as `DepotError`.
 
 The session is single-threaded: nothing happens between calls. Every call that waits (`wait_confirms`,
 `request`, `next_delivery`, `pump`) reads whatever the broker sent, dispatches it, and sends a HEARTBEAT when
