@@ -284,8 +284,12 @@ void DeliverBatch::add(const broker::Delivery& d) {
 }
 
 void DeliverBatch::clear() {
-    m_header.clear();
-    m_bodies.clear();
+    for (std::string* buffer : {&m_header, &m_bodies}) {
+        if (buffer->capacity() > kKeptBytes)
+            std::string().swap(*buffer);
+        else
+            buffer->clear();
+    }
     m_count = 0;
 }
 

@@ -463,6 +463,24 @@ private slots:
         }
     }
 
+    // A batch that held a big message does not keep its buffers once cleared (a session keeps its batch for
+    // life); a small one keeps them for the next round.
+    void testClearedDeliverBatchKeepsOnlySmallBuffers() {
+        DeliverBatch batch;
+        Delivery big = deliveryCase(0);
+        big.body.assign(1 << 20, 'b');
+        batch.add(big);
+        QVERIFY(batch.bodies().capacity() >= big.body.size());
+        batch.clear();
+        QVERIFY(batch.empty());
+        QVERIFY2(batch.bodies().capacity() < big.body.size(), std::to_string(batch.bodies().capacity()).c_str());
+        batch.add(deliveryCase(0));
+        const size_t kept = batch.header().capacity();
+        batch.clear();
+        QCOMPARE(batch.header().capacity(), kept);
+        QVERIFY(batch.header().empty());
+    }
+
     // A malformed batch delivers nothing: a client must not hand out half of it and drop the rest unannounced.
     void testMalformedDeliverBatchIsRejectedWhole() {
         DeliverBatch batch;
